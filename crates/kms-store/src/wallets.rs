@@ -1,0 +1,135 @@
+//! The decrypted wallet map `{signatureId: entry}`, in the order the original keeps it.
+
+use indexmap::IndexMap;
+use kms_core::WalletEntry;
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+/// Why a decrypted plaintext is not a wallet map.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlaintextError {
+    #[error("the decrypted data is not UTF-8 text")]
+    NotUtf8,
+    #[error("the decrypted data is not a JSON object")]
+    NotJsonObject,
+}
+
+/// All wallets of one store, in file order.
+#[derive(Default, Debug)]
+pub struct Wallets {
+    entries: IndexMap<String, WalletEntry>,
+}
+
+impl Wallets {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses the plaintext the original writes: `JSON.stringify(map)`.
+    pub fn from_plaintext(plaintext: &[u8]) -> Result<Self, PlaintextError> {
+        let text = std::str::from_utf8(plaintext).map_err(|_| PlaintextError::NotUtf8)?;
+        let value: Value = serde_json::from_str(text).map_err(|_| PlaintextError::NotJsonObject)?;
+        let Value::Object(map) = value else {
+            return Err(PlaintextError::NotJsonObject);
+        };
+        let entries = map
+            .into_iter()
+            .map(|(id, entry)| (id, WalletEntry::from_json(entry)))
+            .collect();
+        Ok(Self { entries })
+    }
+
+    /// Serializes like `JSON.stringify(map)`: compact, keys in order.
+    pub fn to_plaintext(&self) -> Zeroizing<Vec<u8>> {
+        // Serialize each part into one pre-sized buffer so no partial copy of the secrets
+        // is left behind by a reallocation.
+        let mut parts: Vec<(Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>)> = Vec::new();
+        let mut total = 2;
+        for (id, entry) in &self.entries {
+            let key = Zeroizing::new(serde_json::to_vec(id).unwrap_or_default());
+            let value = Zeroizing::new(serde_json::to_vec(entry.as_json()).unwrap_or_default());
+            total += key.len() + value.len() + 2;
+            parts.push((key, value));
+        }
+        let mut out = Zeroizing::new(Vec::with_capacity(total));
+        out.push(b'{');
+        for (i, (key, value)) in parts.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(key);
+            out.push(b':');
+            out.extend_from_slice(value);
+        }
+        out.push(b'}');
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn get(&self, signature_id: &str) -> Option<&WalletEntry> {
+        self.entries.get(signature_id)
+    }
+
+    pub fn contains(&self, signature_id: &str) -> bool {
+        self.entries.contains_key(signature_id)
+    }
+
+    /// Adds an entry in front of the others, as the original's `{...newEntry, ...existing}`.
+    pub fn insert_first(&mut self, signature_id: String, entry: WalletEntry) {
+        self.entries.shift_remove(&signature_id);
+        self.entries.shift_insert(0, signature_id, entry);
+    }
+
+    /// Removes an entry, keeping the order of the others.
+    pub fn remove(&mut self, signature_id: &str) -> Option<WalletEntry> {
+        self.entries.shift_remove(signature_id)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &WalletEntry)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kms_core::Chain;
+
+    #[test]
+    fn plaintext_round_trip_keeps_order_and_bytes() {
+        let text = r#"{"b":{"privateKey":"0xab","chain":"ETH","testnet":false},"a":{"mnemonic":"m \"q\" ü","xpub":"x","chain":"BTC","testnet":true}}"#;
+        let wallets = Wallets::from_plaintext(text.as_bytes()).unwrap();
+        assert_eq!(wallets.ids().collect::<Vec<_>>(), ["b", "a"]);
+        assert_eq!(wallets.to_plaintext().as_slice(), text.as_bytes());
+    }
+
+    #[test]
+    fn new_entries_go_first() {
+        let mut wallets = Wallets::from_plaintext(br#"{"old":{"privateKey":"k","chain":"ETH","testnet":false}}"#).unwrap();
+        wallets.insert_first("new".into(), WalletEntry::build([("privateKey", "p".to_string())], Chain::Btc, true));
+        assert_eq!(
+            std::str::from_utf8(&wallets.to_plaintext()).unwrap(),
+            r#"{"new":{"privateKey":"p","chain":"BTC","testnet":true},"old":{"privateKey":"k","chain":"ETH","testnet":false}}"#
+        );
+        assert!(wallets.remove("old").is_some());
+        assert_eq!(wallets.len(), 1);
+    }
+
+    #[test]
+    fn rejects_non_objects() {
+        assert_eq!(Wallets::from_plaintext(b"[1]").unwrap_err(), PlaintextError::NotJsonObject);
+        assert_eq!(Wallets::from_plaintext(b"\xff\xfe").unwrap_err(), PlaintextError::NotUtf8);
+        assert!(Wallets::from_plaintext(b"{}").unwrap().is_empty());
+    }
+}
