@@ -1,1 +1,21 @@
+//! Per-chain key derivation, addresses and private-key formats of the original Tatum KMS,
+//! byte for byte. Pure code: no I/O, no clock, and randomness only as bytes the caller
+//! passes in.
+//!
+//! [`keys`] is the entry point the CLI and the daemon use; each chain family lives in its
+//! own module. Derivation paths, version bytes and encodings per chain are listed in
+//! `docs/CHAINS.md`.
 #![forbid(unsafe_code)]
+
+mod error;
+pub mod evm;
+mod hash;
+mod hd;
+pub mod keys;
+pub mod mnemonic;
+pub mod tron;
+pub mod utxo;
+mod wallet;
+
+pub use error::ChainError;
+pub use wallet::GeneratedWallet;
