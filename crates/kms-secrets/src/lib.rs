@@ -1,1 +1,103 @@
+//! Where the wallet password and typed-in secrets come from.
+//!
+//! The password comes from `TATUM_KMS_PASSWORD`, else from a hidden prompt on the
+//! controlling terminal; with neither, it is a clear error (never a wait on a closed stdin).
+//! Secrets to store (mnemonics, private keys) come from a hidden prompt on a terminal, or
+//! from standard input when it is a pipe, never from arguments or the environment.
 #![forbid(unsafe_code)]
+
+use std::io::{BufRead, IsTerminal};
+
+use kms_core::SecretString;
+use zeroize::Zeroizing;
+
+/// The original's `--aws` / `--azure` / `--vgs` choice (first one set wins, in that order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// `TATUM_KMS_PASSWORD` or the hidden prompt.
+    Local,
+    Aws,
+    Azure,
+    Vgs,
+}
+
+impl PasswordSource {
+    /// The store type name the original prints in `checkconfig` and `report`.
+    pub fn store_type(self) -> &'static str {
+        match self {
+            PasswordSource::Local => "LOCAL",
+            PasswordSource::Aws => "AWS",
+            PasswordSource::Azure => "AZURE",
+            PasswordSource::Vgs => "VGS",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    #[error("no wallet password: set TATUM_KMS_PASSWORD or run on a terminal to be asked for it")]
+    NoPassword,
+    #[error("the wallet password is empty")]
+    EmptyPassword,
+    #[error("reading the password from {0} is not supported in this build yet; use TATUM_KMS_PASSWORD or the prompt")]
+    SourceNotSupported(&'static str),
+    #[error("no {what} given: {how}")]
+    NoInput { what: &'static str, how: &'static str },
+    #[error("cannot read {what}: {source}")]
+    Read { what: &'static str, source: std::io::Error },
+}
+
+pub const PASSWORD_ENV: &str = "TATUM_KMS_PASSWORD";
+const PASSWORD_PROMPT: &str = "Enter password to access wallet store (or set env var TATUM_KMS_PASSWORD):";
+
+/// The wallet password from the chosen source.
+pub fn wallet_password(source: PasswordSource) -> Result<SecretString, SecretsError> {
+    match source {
+        PasswordSource::Local => local_password(),
+        PasswordSource::Aws => Err(SecretsError::SourceNotSupported("AWS Secrets Manager")),
+        PasswordSource::Azure => Err(SecretsError::SourceNotSupported("Azure Key Vault")),
+        PasswordSource::Vgs => Err(SecretsError::SourceNotSupported("VGS")),
+    }
+}
+
+fn local_password() -> Result<SecretString, SecretsError> {
+    if let Some(value) = std::env::var_os(PASSWORD_ENV) {
+        // As in the original, an empty variable counts as unset.
+        if !value.is_empty() {
+            return Ok(SecretString::new(value.to_string_lossy().into_owned()));
+        }
+    }
+    // rpassword reads from the controlling terminal, not stdin; with none, it fails fast.
+    let typed = rpassword::prompt_password(PASSWORD_PROMPT).map_err(|_| SecretsError::NoPassword)?;
+    let typed = SecretString::new(typed);
+    if typed.is_empty() {
+        return Err(SecretsError::EmptyPassword);
+    }
+    Ok(typed)
+}
+
+/// A secret typed by the user: a hidden prompt when stdin is a terminal, else the first
+/// line of stdin (for automation: `echo "$MNEMONIC" | tatum-kms storemanagedwallet BTC`).
+pub fn read_secret(prompt: &str, what: &'static str) -> Result<SecretString, SecretsError> {
+    let stdin = std::io::stdin();
+    let line = if stdin.is_terminal() {
+        Zeroizing::new(
+            rpassword::prompt_password(prompt).map_err(|source| SecretsError::Read { what, source })?,
+        )
+    } else {
+        let mut line = Zeroizing::new(String::new());
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .map_err(|source| SecretsError::Read { what, source })?;
+        line
+    };
+    let trimmed = line.trim();
+    if trimmed.is_empty() {
+        return Err(SecretsError::NoInput {
+            what,
+            how: "type it at the prompt, or pipe it on standard input",
+        });
+    }
+    Ok(SecretString::from(trimmed))
+}

@@ -26,7 +26,7 @@ pub enum LegacyError {
     NoSaltHeader,
     #[error("ciphertext length is not a whole number of AES blocks")]
     BadLength,
-    #[error("decryption failed (wrong password or damaged data)")]
+    #[error("the decrypted data has no valid padding")]
     BadPadding,
 }
 

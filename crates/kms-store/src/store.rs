@@ -13,7 +13,7 @@ use crate::wallets::Wallets;
 pub enum StoreError {
     #[error("no wallet file at {0}")]
     NotFound(PathBuf),
-    #[error("wrong password or corrupt wallet file ({path}): {reason}")]
+    #[error("wrong password or corrupt wallet file: {path} ({reason})")]
     WrongPasswordOrCorrupt { path: PathBuf, reason: String },
     #[error("cannot read wallet file {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },

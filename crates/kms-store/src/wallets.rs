@@ -101,6 +101,18 @@ impl Wallets {
     }
 }
 
+/// Serializes as the `{signatureId: entry}` map, in order (what `export` prints).
+impl serde::Serialize for Wallets {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for (id, entry) in &self.entries {
+            map.serialize_entry(id, entry.as_json())?;
+        }
+        map.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,64 @@
+//! Commands that only read the store.
+
+use anyhow::{anyhow, Result};
+use kms_chains::keys;
+
+use super::{entry_chain, no_such_wallet, parse_index, password, read_store};
+use crate::output;
+use crate::settings::Settings;
+
+pub fn get_private_key(settings: &Settings, id: &str, index: Option<&str>) -> Result<()> {
+    let index = parse_index(index)?;
+    let password = password(settings)?;
+    let wallets = read_store(settings, &password)?;
+    let entry = wallets.get(id).ok_or_else(|| no_such_wallet(id))?;
+    let key = if let Some(secret) = entry.secret() {
+        secret.to_string().into()
+    } else if let Some(phrase) = entry.mnemonic() {
+        let (chain, network) = entry_chain(entry, id)?;
+        keys::private_key_from_mnemonic(chain, network, phrase, index)?
+    } else if let Some(key) = entry.private_key() {
+        // A private-key entry is its own key at every index.
+        key.to_string().into()
+    } else {
+        return Err(anyhow!("wallet {id} holds no mnemonic, private key or secret"));
+    };
+    output::print_pretty(&serde_json::json!({ "privateKey": key.as_str() }))
+}
+
+pub fn get_address(settings: &Settings, id: &str, index: Option<&str>) -> Result<()> {
+    let index = parse_index(index)?;
+    let password = password(settings)?;
+    let wallets = read_store(settings, &password)?;
+    let entry = wallets.get(id).ok_or_else(|| no_such_wallet(id))?;
+    let address = if let Some(address) = entry.address() {
+        address.to_string()
+    } else {
+        let (chain, network) = entry_chain(entry, id)?;
+        if let Some(xpub) = entry.xpub() {
+            keys::address_from_xpub(chain, network, xpub, index)?
+        } else if let Some(phrase) = entry.mnemonic() {
+            // Chains without an xpub (EGLD): the address of the key at that index.
+            let key = keys::private_key_from_mnemonic(chain, network, phrase, index)?;
+            keys::address_from_private_key(chain, network, &key)?
+        } else if let Some(key) = entry.private_key() {
+            keys::address_from_private_key(chain, network, key)?
+        } else {
+            return Err(anyhow!("wallet {id} holds no address, xpub, mnemonic or private key"));
+        }
+    };
+    output::print_pretty(&serde_json::json!({ "address": address }))
+}
+
+pub fn get_managed_wallet(settings: &Settings, id: &str) -> Result<()> {
+    let password = password(settings)?;
+    let wallets = read_store(settings, &password)?;
+    let entry = wallets.get(id).ok_or_else(|| no_such_wallet(id))?;
+    output::print_pretty(entry.as_json())
+}
+
+pub fn export(settings: &Settings) -> Result<()> {
+    let password = password(settings)?;
+    let wallets = read_store(settings, &password)?;
+    output::print_pretty(&wallets)
+}
