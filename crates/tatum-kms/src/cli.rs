@@ -51,7 +51,7 @@ pub enum Command {
     GetPrivateKey {
         #[arg(value_name = "SIGNATURE_ID")]
         signature_id: String,
-        #[arg(value_name = "I")]
+        #[arg(value_name = "I", allow_negative_numbers = true)]
         index: Option<String>,
     },
     /// Print the address of a managed wallet at derivation index I (default 0).
@@ -59,7 +59,7 @@ pub enum Command {
     GetAddress {
         #[arg(value_name = "SIGNATURE_ID")]
         signature_id: String,
-        #[arg(value_name = "I")]
+        #[arg(value_name = "I", allow_negative_numbers = true)]
         index: Option<String>,
     },
     /// Print a managed wallet / private key from the wallet store.
