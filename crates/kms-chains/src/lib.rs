@@ -7,15 +7,24 @@
 //! `docs/CHAINS.md`.
 #![forbid(unsafe_code)]
 
+pub mod ada;
+pub mod algo;
+mod base32;
+pub mod egld;
 mod error;
 pub mod evm;
+pub mod flow;
 mod hash;
 mod hd;
 pub mod keys;
 pub mod mnemonic;
+mod slip10;
+pub mod sol;
 pub mod tron;
 pub mod utxo;
 mod wallet;
+pub mod xlm;
+pub mod xrp;
 
 pub use error::ChainError;
 pub use wallet::GeneratedWallet;

@@ -76,8 +76,14 @@ mod tests {
         let ok = validate("  Abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon  ABOUT\n").unwrap();
         assert_eq!(ok.as_str(), "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about");
         let bad_checksum = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon";
-        assert!(validate(bad_checksum).unwrap_err().to_string().contains("checksum"));
-        assert!(validate("abandon abandon").unwrap_err().to_string().contains("2 words"));
+        assert!(validate(bad_checksum)
+            .unwrap_err()
+            .to_string()
+            .contains("checksum"));
+        assert!(validate("abandon abandon")
+            .unwrap_err()
+            .to_string()
+            .contains("2 words"));
         assert!(validate("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon zzzz")
             .unwrap_err()
             .to_string()

@@ -42,7 +42,12 @@ pub fn private_key(mnemonic: &str, index: u32) -> Result<Zeroizing<String>, Chai
 
 pub fn address_from_private_key(private_key: &str) -> Result<String, ChainError> {
     let secret = parse_hex_key(Chain::Tron, private_key)?;
-    let signing = SigningKey::from_slice(secret.as_slice())
-        .map_err(|_| ChainError::InvalidPrivateKey { chain: Chain::Tron, reason: "not a valid secp256k1 scalar".into() })?;
-    Ok(format_address(&hd::uncompressed_xy(signing.verifying_key())))
+    let signing =
+        SigningKey::from_slice(secret.as_slice()).map_err(|_| ChainError::InvalidPrivateKey {
+            chain: Chain::Tron,
+            reason: "not a valid secp256k1 scalar".into(),
+        })?;
+    Ok(format_address(&hd::uncompressed_xy(
+        signing.verifying_key(),
+    )))
 }

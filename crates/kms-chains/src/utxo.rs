@@ -28,23 +28,73 @@ struct Params {
     address: AddressFormat,
 }
 
-const LTUB: XpubVersion = XpubVersion { chars: "Ltub", version: 0x019D_A462 };
-const TTUB: XpubVersion = XpubVersion { chars: "ttub", version: 0x0436_F6E1 };
+const LTUB: XpubVersion = XpubVersion {
+    chars: "Ltub",
+    version: 0x019D_A462,
+};
+const TTUB: XpubVersion = XpubVersion {
+    chars: "ttub",
+    version: 0x0436_F6E1,
+};
 
 fn params(chain: Chain, network: Network) -> Result<Params, ChainError> {
     use AddressFormat::*;
     let testnet = network.is_testnet();
     let p = match (chain, testnet) {
-        (Chain::Btc, false) => Params { path: "m/44'/0'/0'/0", xpub: XPUB, wif: 0x80, address: P2wpkh("bc") },
-        (Chain::Btc, true) => Params { path: "m/44'/1'/0'/0", xpub: TPUB, wif: 0xEF, address: P2wpkh("tb") },
-        (Chain::Ltc, false) => Params { path: "m/44'/2'/0'/0", xpub: LTUB, wif: 0xB0, address: P2pkh(0x30) },
-        (Chain::Ltc, true) => Params { path: "m/44'/1'/0'/0", xpub: TTUB, wif: 0xEF, address: P2pkh(0x6F) },
-        (Chain::Doge, false) => Params { path: "m/44'/3'/0'/0", xpub: XPUB, wif: 0x9E, address: P2pkh(0x1E) },
-        (Chain::Doge, true) => Params { path: "m/44'/1'/0'/0", xpub: TPUB, wif: 0xF1, address: P2pkh(0x71) },
+        (Chain::Btc, false) => Params {
+            path: "m/44'/0'/0'/0",
+            xpub: XPUB,
+            wif: 0x80,
+            address: P2wpkh("bc"),
+        },
+        (Chain::Btc, true) => Params {
+            path: "m/44'/1'/0'/0",
+            xpub: TPUB,
+            wif: 0xEF,
+            address: P2wpkh("tb"),
+        },
+        (Chain::Ltc, false) => Params {
+            path: "m/44'/2'/0'/0",
+            xpub: LTUB,
+            wif: 0xB0,
+            address: P2pkh(0x30),
+        },
+        (Chain::Ltc, true) => Params {
+            path: "m/44'/1'/0'/0",
+            xpub: TTUB,
+            wif: 0xEF,
+            address: P2pkh(0x6F),
+        },
+        (Chain::Doge, false) => Params {
+            path: "m/44'/3'/0'/0",
+            xpub: XPUB,
+            wif: 0x9E,
+            address: P2pkh(0x1E),
+        },
+        (Chain::Doge, true) => Params {
+            path: "m/44'/1'/0'/0",
+            xpub: TPUB,
+            wif: 0xF1,
+            address: P2pkh(0x71),
+        },
         // BCH keeps the mainnet path on testnet; only the version bytes change (spec §5.4).
-        (Chain::Bch, false) => Params { path: "m/44'/145'/0'/0", xpub: XPUB, wif: 0x80, address: CashAddr("bitcoincash") },
-        (Chain::Bch, true) => Params { path: "m/44'/145'/0'/0", xpub: TPUB, wif: 0xEF, address: CashAddr("bchtest") },
-        _ => return Err(ChainError::Unsupported(format!("{chain} is not a UTXO chain"))),
+        (Chain::Bch, false) => Params {
+            path: "m/44'/145'/0'/0",
+            xpub: XPUB,
+            wif: 0x80,
+            address: CashAddr("bitcoincash"),
+        },
+        (Chain::Bch, true) => Params {
+            path: "m/44'/145'/0'/0",
+            xpub: TPUB,
+            wif: 0xEF,
+            address: CashAddr("bchtest"),
+        },
+        _ => {
+            return Err(ChainError::Unsupported(format!(
+                "{chain} is not a UTXO chain"
+            )))
+        }
     };
     Ok(p)
 }
@@ -54,7 +104,11 @@ pub fn is_utxo(chain: Chain) -> bool {
 }
 
 /// `{mnemonic, xpub}`, as v1 `generateWallet` returns it.
-pub fn wallet(chain: Chain, network: Network, mnemonic: &str) -> Result<GeneratedWallet, ChainError> {
+pub fn wallet(
+    chain: Chain,
+    network: Network,
+    mnemonic: &str,
+) -> Result<GeneratedWallet, ChainError> {
     let p = params(chain, network)?;
     let xprv = hd::derive(&mnemonic::seed(mnemonic), p.path)?;
     Ok(GeneratedWallet::new()
@@ -62,14 +116,24 @@ pub fn wallet(chain: Chain, network: Network, mnemonic: &str) -> Result<Generate
         .with("xpub", hd::xpub_string(&xprv, p.xpub)))
 }
 
-pub fn address_from_xpub(chain: Chain, network: Network, xpub: &str, index: u32) -> Result<String, ChainError> {
+pub fn address_from_xpub(
+    chain: Chain,
+    network: Network,
+    xpub: &str,
+    index: u32,
+) -> Result<String, ChainError> {
     let p = params(chain, network)?;
     let key = hd::child_public(chain, xpub, p.xpub, index)?;
     address(chain, p.address, &hd::compressed(&key))
 }
 
 /// The compressed WIF of the key at `path/index`.
-pub fn private_key(chain: Chain, network: Network, mnemonic: &str, index: u32) -> Result<Zeroizing<String>, ChainError> {
+pub fn private_key(
+    chain: Chain,
+    network: Network,
+    mnemonic: &str,
+    index: u32,
+) -> Result<Zeroizing<String>, ChainError> {
     let p = params(chain, network)?;
     let account = hd::derive(&mnemonic::seed(mnemonic), p.path)?;
     let child = hd::child_private(&account, index)?;
@@ -79,11 +143,18 @@ pub fn private_key(chain: Chain, network: Network, mnemonic: &str, index: u32) -
 
 /// The address of a stored private key (WIF of this chain and network, or 64 hex digits),
 /// in the same format as the xpub-derived addresses.
-pub fn address_from_private_key(chain: Chain, network: Network, private_key: &str) -> Result<String, ChainError> {
+pub fn address_from_private_key(
+    chain: Chain,
+    network: Network,
+    private_key: &str,
+) -> Result<String, ChainError> {
     let p = params(chain, network)?;
     let (secret, compressed) = decode_private_key(chain, p.wif, private_key)?;
-    let signing = SigningKey::from_slice(secret.as_slice())
-        .map_err(|_| ChainError::InvalidPrivateKey { chain, reason: "not a valid secp256k1 scalar".into() })?;
+    let signing =
+        SigningKey::from_slice(secret.as_slice()).map_err(|_| ChainError::InvalidPrivateKey {
+            chain,
+            reason: "not a valid secp256k1 scalar".into(),
+        })?;
     let public: &VerifyingKey = signing.verifying_key();
     if compressed {
         address(chain, p.address, &hd::compressed(public))
@@ -104,7 +175,8 @@ fn address(chain: Chain, format: AddressFormat, public_key: &[u8]) -> Result<Str
     match format {
         AddressFormat::P2wpkh(hrp) => {
             let hrp = bech32::Hrp::parse(hrp).map_err(|e| ChainError::Derivation(e.to_string()))?;
-            bech32::segwit::encode_v0(hrp, &h).map_err(|e| ChainError::Derivation(format!("{chain}: {e}")))
+            bech32::segwit::encode_v0(hrp, &h)
+                .map_err(|e| ChainError::Derivation(format!("{chain}: {e}")))
         }
         AddressFormat::P2pkh(version) => {
             let mut payload = Vec::with_capacity(21);
@@ -127,8 +199,15 @@ fn wif(version: u8, secret: &[u8; 32], compressed: bool) -> Zeroizing<String> {
 }
 
 /// Accepts WIF (checking the version byte) or 64 hex digits (taken as compressed).
-fn decode_private_key(chain: Chain, wif_version: u8, text: &str) -> Result<(Zeroizing<[u8; 32]>, bool), ChainError> {
-    let invalid = |reason: &str| ChainError::InvalidPrivateKey { chain, reason: reason.to_string() };
+fn decode_private_key(
+    chain: Chain,
+    wif_version: u8,
+    text: &str,
+) -> Result<(Zeroizing<[u8; 32]>, bool), ChainError> {
+    let invalid = |reason: &str| ChainError::InvalidPrivateKey {
+        chain,
+        reason: reason.to_string(),
+    };
     let t = text.trim();
     let hex_part = t.strip_prefix("0x").unwrap_or(t);
     if hex_part.len() == 64 && hex_part.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -137,7 +216,10 @@ fn decode_private_key(chain: Chain, wif_version: u8, text: &str) -> Result<(Zero
         return Ok((out, true));
     }
     let raw = Zeroizing::new(
-        bs58::decode(t).with_check(None).into_vec().map_err(|_| invalid("not WIF or 64 hex digits"))?,
+        bs58::decode(t)
+            .with_check(None)
+            .into_vec()
+            .map_err(|_| invalid("not WIF or 64 hex digits"))?,
     );
     let compressed = match raw.len() {
         34 if raw[33] == 0x01 => true,
@@ -145,7 +227,10 @@ fn decode_private_key(chain: Chain, wif_version: u8, text: &str) -> Result<(Zero
         _ => return Err(invalid("WIF has the wrong length")),
     };
     if raw[0] != wif_version {
-        return Err(invalid(&format!("WIF version {:#04x} is not {:#04x}", raw[0], wif_version)));
+        return Err(invalid(&format!(
+            "WIF version {:#04x} is not {:#04x}",
+            raw[0], wif_version
+        )));
     }
     let mut out = Zeroizing::new([0u8; 32]);
     out.copy_from_slice(&raw[1..33]);
@@ -157,7 +242,13 @@ mod cashaddr {
     const CHARSET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
     fn polymod(values: impl Iterator<Item = u8>) -> u64 {
-        const GEN: [u64; 5] = [0x98f2bc8e61, 0x79b76d99e2, 0xf33e5fb3c4, 0xae2eabe2a8, 0x1e4f43e470];
+        const GEN: [u64; 5] = [
+            0x98f2bc8e61,
+            0x79b76d99e2,
+            0xf33e5fb3c4,
+            0xae2eabe2a8,
+            0x1e4f43e470,
+        ];
         let mut c: u64 = 1;
         for d in values {
             let c0 = (c >> 35) as u8;
@@ -214,8 +305,14 @@ mod cashaddr {
         /// Example from the CashAddr specification.
         #[test]
         fn spec_example() {
-            let hash: [u8; 20] = hex::decode("76a04053bda0a88bda5177b86a15c3b29f559873").unwrap().try_into().unwrap();
-            assert_eq!(super::encode_p2pkh("bitcoincash", &hash), "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a");
+            let hash: [u8; 20] = hex::decode("76a04053bda0a88bda5177b86a15c3b29f559873")
+                .unwrap()
+                .try_into()
+                .unwrap();
+            assert_eq!(
+                super::encode_p2pkh("bitcoincash", &hash),
+                "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"
+            );
         }
     }
 }

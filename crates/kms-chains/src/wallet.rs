@@ -20,7 +20,10 @@ impl GeneratedWallet {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.fields.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The fields in order; the values include secrets.
@@ -32,6 +35,8 @@ impl GeneratedWallet {
 impl fmt::Debug for GeneratedWallet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.fields.iter().map(|(n, _)| *n).collect();
-        f.debug_struct("GeneratedWallet").field("fields", &names).finish()
+        f.debug_struct("GeneratedWallet")
+            .field("fields", &names)
+            .finish()
     }
 }

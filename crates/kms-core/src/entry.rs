@@ -182,7 +182,11 @@ mod tests {
 
     #[test]
     fn debug_never_shows_secret_values() {
-        let e = WalletEntry::build([("mnemonic", "canary words".to_string())], Chain::Btc, false);
+        let e = WalletEntry::build(
+            [("mnemonic", "canary words".to_string())],
+            Chain::Btc,
+            false,
+        );
         let shown = format!("{e:?}");
         assert!(!shown.contains("canary"), "{shown}");
         assert!(shown.contains("BTC"));

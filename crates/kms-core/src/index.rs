@@ -61,7 +61,16 @@ mod tests {
 
     #[test]
     fn rejects_negative_non_numeric_and_hardened() {
-        for bad in ["-1", "abc", "", "1.5", "2147483648", "4294967296", "1e3", "0x10"] {
+        for bad in [
+            "-1",
+            "abc",
+            "",
+            "1.5",
+            "2147483648",
+            "4294967296",
+            "1e3",
+            "0x10",
+        ] {
             assert!(bad.parse::<DerivationIndex>().is_err(), "{bad} accepted");
         }
     }

@@ -42,13 +42,20 @@ pub enum SecretsError {
     #[error("reading the password from {0} is not supported in this build yet; use TATUM_KMS_PASSWORD or the prompt")]
     SourceNotSupported(&'static str),
     #[error("no {what} given: {how}")]
-    NoInput { what: &'static str, how: &'static str },
+    NoInput {
+        what: &'static str,
+        how: &'static str,
+    },
     #[error("cannot read {what}: {source}")]
-    Read { what: &'static str, source: std::io::Error },
+    Read {
+        what: &'static str,
+        source: std::io::Error,
+    },
 }
 
 pub const PASSWORD_ENV: &str = "TATUM_KMS_PASSWORD";
-const PASSWORD_PROMPT: &str = "Enter password to access wallet store (or set env var TATUM_KMS_PASSWORD):";
+const PASSWORD_PROMPT: &str =
+    "Enter password to access wallet store (or set env var TATUM_KMS_PASSWORD):";
 
 /// The wallet password from the chosen source.
 pub fn wallet_password(source: PasswordSource) -> Result<SecretString, SecretsError> {
@@ -68,7 +75,8 @@ fn local_password() -> Result<SecretString, SecretsError> {
         }
     }
     // rpassword reads from the controlling terminal, not stdin; with none, it fails fast.
-    let typed = rpassword::prompt_password(PASSWORD_PROMPT).map_err(|_| SecretsError::NoPassword)?;
+    let typed =
+        rpassword::prompt_password(PASSWORD_PROMPT).map_err(|_| SecretsError::NoPassword)?;
     let typed = SecretString::new(typed);
     if typed.is_empty() {
         return Err(SecretsError::EmptyPassword);
@@ -82,7 +90,8 @@ pub fn read_secret(prompt: &str, what: &'static str) -> Result<SecretString, Sec
     let stdin = std::io::stdin();
     let line = if stdin.is_terminal() {
         Zeroizing::new(
-            rpassword::prompt_password(prompt).map_err(|source| SecretsError::Read { what, source })?,
+            rpassword::prompt_password(prompt)
+                .map_err(|source| SecretsError::Read { what, source })?,
         )
     } else {
         let mut line = Zeroizing::new(String::new());

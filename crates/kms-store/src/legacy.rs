@@ -114,7 +114,10 @@ mod tests {
             hex::encode(&key_iv[..32]),
             "035fb8145b73cf111570dc936112be9c375a5d3d8b915bc213bdbef9dbfb7851"
         );
-        assert_eq!(hex::encode(&key_iv[32..]), "1d112c3c48b1d30dbceeaff080816be4");
+        assert_eq!(
+            hex::encode(&key_iv[32..]),
+            "1d112c3c48b1d30dbceeaff080816be4"
+        );
         let text = encrypt_with_salt(br#"{"x":1}"#, b"secret", [0, 1, 2, 3, 4, 5, 6, 7]);
         assert_eq!(text, "U2FsdGVkX18AAQIDBAUGBxV2OBlV/1AZAFtF2bsim6g=");
         assert_eq!(decrypt(&text, b"secret").unwrap().as_slice(), br#"{"x":1}"#);
@@ -134,8 +137,13 @@ mod tests {
     fn garbled_and_truncated_input_is_rejected() {
         let text = encrypt_with_salt(b"hello world, longer than a block", b"pw", [1; 8]);
         assert_eq!(decrypt("not base64 !!", b"pw"), Err(LegacyError::NotBase64));
-        assert_eq!(decrypt("aGVsbG8gd29ybGQ=", b"pw"), Err(LegacyError::NoSaltHeader));
-        let blob = base64::engine::general_purpose::STANDARD.decode(&text).unwrap();
+        assert_eq!(
+            decrypt("aGVsbG8gd29ybGQ=", b"pw"),
+            Err(LegacyError::NoSaltHeader)
+        );
+        let blob = base64::engine::general_purpose::STANDARD
+            .decode(&text)
+            .unwrap();
         let cut = base64::engine::general_purpose::STANDARD.encode(&blob[..blob.len() - 5]);
         assert_eq!(decrypt(&cut, b"pw"), Err(LegacyError::BadLength));
         let header_only = base64::engine::general_purpose::STANDARD.encode(&blob[..16]);

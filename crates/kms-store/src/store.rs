@@ -8,6 +8,8 @@ use zeroize::Zeroizing;
 use crate::legacy;
 use crate::wallets::Wallets;
 
+const TEMP_SUFFIX: &str = ".tmp";
+
 /// What can go wrong with the wallet file. Messages name the file and never contain secrets.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -16,11 +18,20 @@ pub enum StoreError {
     #[error("wrong password or corrupt wallet file: {path} ({reason})")]
     WrongPasswordOrCorrupt { path: PathBuf, reason: String },
     #[error("cannot read wallet file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write wallet file {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot lock wallet file {path}: {source}")]
-    Lock { path: PathBuf, source: std::io::Error },
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("no randomness from the operating system: {0}")]
     Random(String),
 }
@@ -95,7 +106,10 @@ impl WalletStore {
             Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
                 Err(self.corrupt("the file is not text"))
             }
-            Err(source) => Err(StoreError::Read { path: self.path.clone(), source }),
+            Err(source) => Err(StoreError::Read {
+                path: self.path.clone(),
+                source,
+            }),
         }
     }
 
@@ -109,7 +123,10 @@ impl WalletStore {
     }
 
     fn corrupt(&self, reason: &str) -> StoreError {
-        StoreError::WrongPasswordOrCorrupt { path: self.path.clone(), reason: reason.to_string() }
+        StoreError::WrongPasswordOrCorrupt {
+            path: self.path.clone(),
+            reason: reason.to_string(),
+        }
     }
 
     fn directory(&self) -> PathBuf {
@@ -131,9 +148,10 @@ impl WalletStore {
             use std::os::unix::fs::DirBuilderExt;
             builder.mode(0o700);
         }
-        builder
-            .create(&dir)
-            .map_err(|source| StoreError::Write { path: dir.clone(), source })
+        builder.create(&dir).map_err(|source| StoreError::Write {
+            path: dir.clone(),
+            source,
+        })
     }
 
     fn lock(&self) -> Result<File, StoreError> {
@@ -145,11 +163,36 @@ impl WalletStore {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let file = options
-            .open(&path)
-            .map_err(|source| StoreError::Lock { path: path.clone(), source })?;
-        file.lock().map_err(|source| StoreError::Lock { path, source })?;
+        let file = options.open(&path).map_err(|source| StoreError::Lock {
+            path: path.clone(),
+            source,
+        })?;
+        file.lock()
+            .map_err(|source| StoreError::Lock { path, source })?;
         Ok(file)
+    }
+
+    fn temp_prefix(&self) -> String {
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        format!(".{}.", name.unwrap_or_else(|| "wallet.dat".into()))
+    }
+
+    /// Temp files of writers that were killed before their rename. Only called under the
+    /// lock, so no live writer owns one. Failure to remove one is harmless.
+    fn remove_stale_temp_files(&self, dir: &Path, prefix: &str) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(prefix) && name.ends_with(TEMP_SUFFIX) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// Encrypts and replaces the file: temp file in the same directory (created 0600),
@@ -159,16 +202,23 @@ impl WalletStore {
         let text = legacy::encrypt(&plaintext, password.expose().as_bytes())
             .map_err(|e| StoreError::Random(e.to_string()))?;
         let dir = self.directory();
-        let write_err = |source| StoreError::Write { path: self.path.clone(), source };
+        let write_err = |source| StoreError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let prefix = self.temp_prefix();
+        self.remove_stale_temp_files(&dir, &prefix);
         let mut temp = tempfile::Builder::new()
-            .prefix(".wallet.dat.")
-            .suffix(".tmp")
+            .prefix(&prefix)
+            .suffix(TEMP_SUFFIX)
             .tempfile_in(&dir)
             .map_err(write_err)?;
         temp.write_all(text.as_bytes()).map_err(write_err)?;
         temp.as_file().sync_all().map_err(write_err)?;
         temp.persist(&self.path).map_err(|e| write_err(e.error))?;
-        File::open(&dir).and_then(|d| d.sync_all()).map_err(write_err)?;
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(write_err)?;
         Ok(())
     }
 }
@@ -188,7 +238,10 @@ mod tests {
         let store = WalletStore::new(tmp.path().join("sub/dir/wallet.dat"));
         store
             .modify(&pw("pw"), |w| {
-                w.insert_first("id1".into(), WalletEntry::build([("privateKey", "k".into())], Chain::Eth, false));
+                w.insert_first(
+                    "id1".into(),
+                    WalletEntry::build([("privateKey", "k".into())], Chain::Eth, false),
+                );
                 Ok::<_, StoreError>(())
             })
             .unwrap();
@@ -210,13 +263,20 @@ mod tests {
         let store = WalletStore::new(tmp.path().join("wallet.dat"));
         store
             .modify(&pw("right"), |w| {
-                w.insert_first("id".into(), WalletEntry::build([("privateKey", "k".into())], Chain::Btc, true));
+                w.insert_first(
+                    "id".into(),
+                    WalletEntry::build([("privateKey", "k".into())], Chain::Btc, true),
+                );
                 Ok::<_, StoreError>(())
             })
             .unwrap();
         let before = fs::read(store.path()).unwrap();
         let err = store.read(&pw("wrong")).unwrap_err();
-        assert!(err.to_string().starts_with("wrong password or corrupt wallet file"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("wrong password or corrupt wallet file"),
+            "{err}"
+        );
         let err = store
             .modify(&pw("wrong"), |_| Ok::<_, StoreError>(()))
             .unwrap_err();

@@ -5,6 +5,8 @@ use kms_core::WalletEntry;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
+type SecretBytes = Zeroizing<Vec<u8>>;
+
 /// Why a decrypted plaintext is not a wallet map.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlaintextError {
@@ -43,7 +45,7 @@ impl Wallets {
     pub fn to_plaintext(&self) -> Zeroizing<Vec<u8>> {
         // Serialize each part into one pre-sized buffer so no partial copy of the secrets
         // is left behind by a reallocation.
-        let mut parts: Vec<(Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>)> = Vec::new();
+        let mut parts: Vec<(SecretBytes, SecretBytes)> = Vec::new();
         let mut total = 2;
         for (id, entry) in &self.entries {
             let key = Zeroizing::new(serde_json::to_vec(id).unwrap_or_default());
@@ -128,8 +130,13 @@ mod tests {
 
     #[test]
     fn new_entries_go_first() {
-        let mut wallets = Wallets::from_plaintext(br#"{"old":{"privateKey":"k","chain":"ETH","testnet":false}}"#).unwrap();
-        wallets.insert_first("new".into(), WalletEntry::build([("privateKey", "p".to_string())], Chain::Btc, true));
+        let mut wallets =
+            Wallets::from_plaintext(br#"{"old":{"privateKey":"k","chain":"ETH","testnet":false}}"#)
+                .unwrap();
+        wallets.insert_first(
+            "new".into(),
+            WalletEntry::build([("privateKey", "p".to_string())], Chain::Btc, true),
+        );
         assert_eq!(
             std::str::from_utf8(&wallets.to_plaintext()).unwrap(),
             r#"{"new":{"privateKey":"p","chain":"BTC","testnet":true},"old":{"privateKey":"k","chain":"ETH","testnet":false}}"#
@@ -140,8 +147,14 @@ mod tests {
 
     #[test]
     fn rejects_non_objects() {
-        assert_eq!(Wallets::from_plaintext(b"[1]").unwrap_err(), PlaintextError::NotJsonObject);
-        assert_eq!(Wallets::from_plaintext(b"\xff\xfe").unwrap_err(), PlaintextError::NotUtf8);
+        assert_eq!(
+            Wallets::from_plaintext(b"[1]").unwrap_err(),
+            PlaintextError::NotJsonObject
+        );
+        assert_eq!(
+            Wallets::from_plaintext(b"\xff\xfe").unwrap_err(),
+            PlaintextError::NotUtf8
+        );
         assert!(Wallets::from_plaintext(b"{}").unwrap().is_empty());
     }
 }

@@ -92,7 +92,12 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct Flags {
     /// Tatum API Key to communicate with Tatum API (overrides TATUM_API_KEY).
-    #[arg(long = "apiKey", visible_alias = "api-key", global = true, value_name = "KEY")]
+    #[arg(
+        long = "apiKey",
+        visible_alias = "api-key",
+        global = true,
+        value_name = "KEY"
+    )]
     pub api_key: Option<String>,
 
     /// Use the testnet version of the blockchain. Mainnet by default.
@@ -112,7 +117,12 @@ pub struct Flags {
     pub chain: Option<String>,
 
     /// Path to a .env file to set variables (instead of ~/.tatumrc/.env).
-    #[arg(long = "envFile", visible_alias = "env-file", global = true, value_name = "FILE")]
+    #[arg(
+        long = "envFile",
+        visible_alias = "env-file",
+        global = true,
+        value_name = "FILE"
+    )]
     pub env_file: Option<PathBuf>,
 
     /// Read the wallet password from AWS Secrets Manager.
@@ -128,7 +138,12 @@ pub struct Flags {
     pub azure: Option<bool>,
 
     /// URL of the four-eye service that must approve each transaction. Required on mainnet. Daemon mode only.
-    #[arg(long = "externalUrl", visible_alias = "external-url", global = true, value_name = "URL")]
+    #[arg(
+        long = "externalUrl",
+        visible_alias = "external-url",
+        global = true,
+        value_name = "URL"
+    )]
     pub external_url: Option<String>,
 
     /// HTTP method for the --externalUrl call: GET or POST. Daemon mode only.
@@ -152,7 +167,12 @@ pub struct Flags {
     pub wallets: Option<String>,
 
     /// With --runOnce, sign only these comma-separated pending transaction ids.
-    #[arg(long = "transactionIds", visible_alias = "transaction-ids", global = true, value_name = "IDS")]
+    #[arg(
+        long = "transactionIds",
+        visible_alias = "transaction-ids",
+        global = true,
+        value_name = "IDS"
+    )]
     pub transaction_ids: Option<String>,
 }
 

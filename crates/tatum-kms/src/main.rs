@@ -23,17 +23,27 @@ fn run(cli: Cli) -> Result<()> {
     match &command {
         Command::Daemon => commands::daemon::run(s, &cli.flags),
         Command::GenerateWallet { chain } => commands::write::generate_wallet(s, chain),
-        Command::GenerateManagedWallet { chain } => commands::write::generate_managed_wallet(s, chain),
+        Command::GenerateManagedWallet { chain } => {
+            commands::write::generate_managed_wallet(s, chain)
+        }
         Command::StoreManagedWallet { chain } => commands::write::store_managed_wallet(s, chain),
-        Command::StoreManagedPrivateKey { chain } => commands::write::store_managed_private_key(s, chain),
+        Command::StoreManagedPrivateKey { chain } => {
+            commands::write::store_managed_private_key(s, chain)
+        }
         Command::GenerateManagedPrivateKeyBatch { chain, cnt } => {
             commands::write::generate_managed_private_key_batch(s, chain, cnt)
         }
-        Command::GetPrivateKey { signature_id, index } => {
-            commands::read::get_private_key(s, signature_id, index.as_deref())
+        Command::GetPrivateKey {
+            signature_id,
+            index,
+        } => commands::read::get_private_key(s, signature_id, index.as_deref()),
+        Command::GetAddress {
+            signature_id,
+            index,
+        } => commands::read::get_address(s, signature_id, index.as_deref()),
+        Command::GetManagedWallet { signature_id } => {
+            commands::read::get_managed_wallet(s, signature_id)
         }
-        Command::GetAddress { signature_id, index } => commands::read::get_address(s, signature_id, index.as_deref()),
-        Command::GetManagedWallet { signature_id } => commands::read::get_managed_wallet(s, signature_id),
         Command::RemoveWallet { signature_id } => commands::write::remove_wallet(s, signature_id),
         Command::Export => commands::read::export(s),
         Command::CheckConfig => commands::checkconfig::run(s),

@@ -24,12 +24,15 @@ pub fn print_compact<T: Serialize + ?Sized>(value: &T) -> Result<()> {
 
 pub fn write_stdout(bytes: &[u8]) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(bytes).and_then(|_| out.flush()).context("cannot write to stdout")
+    out.write_all(bytes)
+        .and_then(|_| out.flush())
+        .context("cannot write to stdout")
 }
 
 /// `{"error": message}` pretty-printed on stderr.
 pub fn print_error(message: &str) {
     let body = serde_json::json!({ "error": message });
-    let text = serde_json::to_string_pretty(&body).unwrap_or_else(|_| format!("{{\"error\": {message:?}}}"));
+    let text = serde_json::to_string_pretty(&body)
+        .unwrap_or_else(|_| format!("{{\"error\": {message:?}}}"));
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }

@@ -79,5 +79,6 @@ fn load_env_file(path: &Path) -> Result<()> {
     if !path.is_file() {
         return Ok(());
     }
-    dotenvy::from_path(path).with_context(|| format!("cannot read environment file {}", path.display()))
+    dotenvy::from_path(path)
+        .with_context(|| format!("cannot read environment file {}", path.display()))
 }

@@ -30,37 +30,60 @@ enum Expect {
 fn expectation(name: &str) -> Expect {
     match name {
         // The original crashes with a stack trace (NaN index); we refuse the index clearly.
-        "getaddress_btc_nonnumeric" | "getprivatekey_btc_nonnumeric" => Expect::Deviation("invalid index", |r| {
-            r.assert_error("invalid derivation index 'abc'");
-        }),
+        "getaddress_btc_nonnumeric" | "getprivatekey_btc_nonnumeric" => {
+            Expect::Deviation("invalid index", |r| {
+                r.assert_error("invalid derivation index 'abc'");
+            })
+        }
         // The original prints `undefined` / an error JSON with exit 0; we exit non-zero.
         "getmanagedwallet_missing_id" | "getprivatekey_missing_id" | "getaddress_missing_id" => {
             Expect::Deviation("missing id", |r| {
-                r.assert_error("No such wallet for signatureId '00000000-0000-0000-0000-000000000000'.");
+                r.assert_error(
+                    "No such wallet for signatureId '00000000-0000-0000-0000-000000000000'.",
+                );
                 assert_eq!(r.stdout, "");
             })
         }
         // The original crashes (no xpub); we give the stored key's address at every index.
-        n if n.starts_with("getaddress_ethpk_") => Expect::Deviation("address of a private key", |r| {
-            r.assert_ok();
-            assert_eq!(r.json()["address"], "0x9858effd232b4033e47d90003d41ec34ecaeda94");
-        }),
+        n if n.starts_with("getaddress_ethpk_") => {
+            Expect::Deviation("address of a private key", |r| {
+                r.assert_ok();
+                assert_eq!(
+                    r.json()["address"],
+                    "0x9858effd232b4033e47d90003d41ec34ecaeda94"
+                );
+            })
+        }
         // The original derives a key from the string "undefined"; we print the stored key.
-        n if n.starts_with("getprivatekey_ethpk_") => Expect::Deviation("stored private key", |r| {
-            r.assert_ok();
-            assert_eq!(r.json()["privateKey"], "0x1ab42cc412b618bdea3a599e3c9bae199ebf030895b039e9db1e30dafb12b727");
-        }),
+        n if n.starts_with("getprivatekey_ethpk_") => {
+            Expect::Deviation("stored private key", |r| {
+                r.assert_ok();
+                assert_eq!(
+                    r.json()["privateKey"],
+                    "0x1ab42cc412b618bdea3a599e3c9bae199ebf030895b039e9db1e30dafb12b727"
+                );
+            })
+        }
         // The original's getaddress derives EGLD addresses from the string "undefined" (no xpub):
         // an address nobody controls. We print the wallet's real address at that index
         // (values from the SDK's own derivation, keys.json `egldAddressFromMnemonic`, M0 mainnet).
         "getaddress_egld_0" => Expect::Deviation("real EGLD address", |r| {
-            assert_eq!(r.json()["address"], "erd1sqhjrtmsn5yjk6w85099p8v0ly0g8z9pxeqe5dvu5rlf2n7vq3vqytny9g");
+            assert_eq!(
+                r.json()["address"],
+                "erd1sqhjrtmsn5yjk6w85099p8v0ly0g8z9pxeqe5dvu5rlf2n7vq3vqytny9g"
+            );
         }),
         "getaddress_egld_1" => Expect::Deviation("real EGLD address", |r| {
-            assert_eq!(r.json()["address"], "erd1xkrttq324elvla4kk83r6wns35cjyqw7vg5tmdfn7qmrc2drd7qswlwt6z");
+            assert_eq!(
+                r.json()["address"],
+                "erd1xkrttq324elvla4kk83r6wns35cjyqw7vg5tmdfn7qmrc2drd7qswlwt6z"
+            );
         }),
         "getaddress_egld_2147483647" => Expect::Deviation("real EGLD address", |r| {
-            assert_eq!(r.json()["address"], "erd1f3uy2ecu94rf3vy7dnrtkn6tkrn7nt72yd03wefh30y56fc5u9xq5ezgue");
+            assert_eq!(
+                r.json()["address"],
+                "erd1f3uy2ecu94rf3vy7dnrtkn6tkrn7nt72yd03wefh30y56fc5u9xq5ezgue"
+            );
         }),
         // The original fails (v1 has no SOL derivation); we give the wallet's key. Index 0 is
         // the key the SOL SDK stored with the wallet.
@@ -82,7 +105,9 @@ fn expectation(name: &str) -> Expect {
 /// instead of printing something different.
 fn pending_chain(name: &str) -> bool {
     let pending: &[&str] = &[];
-    pending.iter().any(|c| name.contains(&format!("_{c}_")) || name.ends_with(&format!("_{c}")))
+    pending
+        .iter()
+        .any(|c| name.contains(&format!("_{c}_")) || name.ends_with(&format!("_{c}")))
 }
 
 #[test]
@@ -112,18 +137,41 @@ fn recorded_cli_runs_replay() {
             }
             match expectation(name) {
                 Expect::Identical => {
-                    assert_eq!(ours.code, Some(0), "{name}: exit {:?}, stderr {}", ours.code, ours.stderr);
-                    assert_eq!(ours.stdout, run["stdout"].as_str().unwrap(), "{name}: stdout differs");
+                    assert_eq!(
+                        ours.code,
+                        Some(0),
+                        "{name}: exit {:?}, stderr {}",
+                        ours.code,
+                        ours.stderr
+                    );
+                    assert_eq!(
+                        ours.stdout,
+                        run["stdout"].as_str().unwrap(),
+                        "{name}: stdout differs"
+                    );
                 }
                 Expect::Deviation(_, check) => check(&ours),
             }
         });
         if result.is_err() {
-            failures.push(format!("{name} ({args:?})"));
+            let wanted = match expectation(name) {
+                Expect::Identical => "identical output",
+                Expect::Deviation(why, _) => why,
+            };
+            failures.push(format!("{name} ({args:?}): expected {wanted}"));
         }
     }
-    assert_eq!(std::fs::read(kms.wallet()).unwrap(), before, "read-only commands changed the file");
-    assert!(failures.is_empty(), "{} of {checked} runs differ:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(
+        std::fs::read(kms.wallet()).unwrap(),
+        before,
+        "read-only commands changed the file"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} runs differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(checked > 90, "only {checked} runs replayed");
 }
 
@@ -133,7 +181,8 @@ fn recorded_cli_runs_replay() {
 fn recorded_store_runs_replay() {
     let data = runs();
     let kms = Kms::new(data["password"].as_str().unwrap());
-    let original = Kms::new(data["password"].as_str().unwrap()).with_wallet_fixture("cli/wallet.dat");
+    let original =
+        Kms::new(data["password"].as_str().unwrap()).with_wallet_fixture("cli/wallet.dat");
     let original_export = original.export();
     for run in data["runs"].as_array().unwrap() {
         let name = run["name"].as_str().unwrap();

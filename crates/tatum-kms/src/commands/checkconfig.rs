@@ -49,24 +49,72 @@ fn env(name: &str) -> Option<String> {
 pub fn run(settings: &Settings) -> Result<()> {
     let rows: Vec<(&str, String)> = vec![
         ("Version", env!("CARGO_PKG_VERSION").to_string()),
-        ("Wallet file path", settings.wallet_path.display().to_string()),
+        (
+            "Wallet file path",
+            settings.wallet_path.display().to_string(),
+        ),
         ("Wallet exists", settings.wallet_path.exists().to_string()),
-        ("Wallet store type", settings.password_source.store_type().to_string()),
-        ("Environment vars file", settings.env_file.display().to_string()),
+        (
+            "Wallet store type",
+            settings.password_source.store_type().to_string(),
+        ),
+        (
+            "Environment vars file",
+            settings.env_file.display().to_string(),
+        ),
         (API_KEY_ENV, hide_api_key(env(API_KEY_ENV).as_deref())),
-        ("TATUM_KMS_PASSWORD", hide_secret(env("TATUM_KMS_PASSWORD").as_deref())),
-        ("TATUM_KMS_VGS_ALIAS", hide_identifier(env("TATUM_KMS_VGS_ALIAS").as_deref())),
-        ("TATUM_KMS_VGS_USERNAME", hide_identifier(env("TATUM_KMS_VGS_USERNAME").as_deref())),
-        ("TATUM_KMS_VGS_PASSWORD", hide_secret(env("TATUM_KMS_VGS_PASSWORD").as_deref())),
-        ("TATUM_KMS_AZURE_SECRETVERSION", hide_identifier(env("TATUM_KMS_AZURE_SECRETVERSION").as_deref())),
-        ("TATUM_KMS_AZURE_SECRETNAME", hide_identifier(env("TATUM_KMS_AZURE_SECRETNAME").as_deref())),
-        ("TATUM_KMS_AZURE_VAULTURL", hide_identifier(env("TATUM_KMS_AZURE_VAULTURL").as_deref())),
-        ("TATUM_KMS_AWS_REGION", env("TATUM_KMS_AWS_REGION").unwrap_or_else(|| "N/A".into())),
-        ("TATUM_KMS_AWS_ACCESS_KEY_ID", hide_identifier(env("TATUM_KMS_AWS_ACCESS_KEY_ID").as_deref())),
-        ("TATUM_KMS_AWS_SECRET_ACCESS_KEY", hide_secret(env("TATUM_KMS_AWS_SECRET_ACCESS_KEY").as_deref())),
-        ("TATUM_KMS_AWS_SECRET_NAME", hide_identifier(env("TATUM_KMS_AWS_SECRET_NAME").as_deref())),
-        ("TATUM_KMS_AWS_SECRET_KEY", hide_identifier(env("TATUM_KMS_AWS_SECRET_KEY").as_deref())),
-        ("TATUM_KMS_DEBUG_MODE", env("TATUM_KMS_DEBUG_MODE").unwrap_or_else(|| "N/A".into())),
+        (
+            "TATUM_KMS_PASSWORD",
+            hide_secret(env("TATUM_KMS_PASSWORD").as_deref()),
+        ),
+        (
+            "TATUM_KMS_VGS_ALIAS",
+            hide_identifier(env("TATUM_KMS_VGS_ALIAS").as_deref()),
+        ),
+        (
+            "TATUM_KMS_VGS_USERNAME",
+            hide_identifier(env("TATUM_KMS_VGS_USERNAME").as_deref()),
+        ),
+        (
+            "TATUM_KMS_VGS_PASSWORD",
+            hide_secret(env("TATUM_KMS_VGS_PASSWORD").as_deref()),
+        ),
+        (
+            "TATUM_KMS_AZURE_SECRETVERSION",
+            hide_identifier(env("TATUM_KMS_AZURE_SECRETVERSION").as_deref()),
+        ),
+        (
+            "TATUM_KMS_AZURE_SECRETNAME",
+            hide_identifier(env("TATUM_KMS_AZURE_SECRETNAME").as_deref()),
+        ),
+        (
+            "TATUM_KMS_AZURE_VAULTURL",
+            hide_identifier(env("TATUM_KMS_AZURE_VAULTURL").as_deref()),
+        ),
+        (
+            "TATUM_KMS_AWS_REGION",
+            env("TATUM_KMS_AWS_REGION").unwrap_or_else(|| "N/A".into()),
+        ),
+        (
+            "TATUM_KMS_AWS_ACCESS_KEY_ID",
+            hide_identifier(env("TATUM_KMS_AWS_ACCESS_KEY_ID").as_deref()),
+        ),
+        (
+            "TATUM_KMS_AWS_SECRET_ACCESS_KEY",
+            hide_secret(env("TATUM_KMS_AWS_SECRET_ACCESS_KEY").as_deref()),
+        ),
+        (
+            "TATUM_KMS_AWS_SECRET_NAME",
+            hide_identifier(env("TATUM_KMS_AWS_SECRET_NAME").as_deref()),
+        ),
+        (
+            "TATUM_KMS_AWS_SECRET_KEY",
+            hide_identifier(env("TATUM_KMS_AWS_SECRET_KEY").as_deref()),
+        ),
+        (
+            "TATUM_KMS_DEBUG_MODE",
+            env("TATUM_KMS_DEBUG_MODE").unwrap_or_else(|| "N/A".into()),
+        ),
     ];
     let mut text = String::new();
     for (name, value) in rows {
@@ -84,7 +132,10 @@ mod tests {
         assert_eq!(hide_api_key(Some("test")), "****");
         assert_eq!(hide_api_key(None), "N/A");
         // 20 chars: 6 shown, 8 stars, then chars 13..18 (the last one dropped).
-        assert_eq!(hide_api_key(Some("abcdefghijklmnopqrst")), "abcdef********nopqrs");
+        assert_eq!(
+            hide_api_key(Some("abcdefghijklmnopqrst")),
+            "abcdef********nopqrs"
+        );
         assert_eq!(hide_identifier(Some("my-secret-name")), "my-sec********");
         assert_eq!(hide_secret(Some("correct horse")), "********");
         assert_eq!(hide_secret(Some("")), "N/A");

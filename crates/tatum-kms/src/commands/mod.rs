@@ -33,7 +33,8 @@ pub fn parse_index(text: Option<&str>) -> Result<DerivationIndex> {
 /// 32 bytes from the operating system's CSPRNG.
 pub fn entropy() -> Result<Zeroizing<[u8; 32]>> {
     let mut bytes = Zeroizing::new([0u8; 32]);
-    getrandom::fill(bytes.as_mut()).map_err(|e| anyhow!("no randomness from the operating system: {e}"))?;
+    getrandom::fill(bytes.as_mut())
+        .map_err(|e| anyhow!("no randomness from the operating system: {e}"))?;
     Ok(bytes)
 }
 
@@ -61,5 +62,8 @@ pub fn entry_chain(entry: &WalletEntry, id: &str) -> Result<(Chain, Network)> {
         .chain_code()
         .ok_or_else(|| anyhow!("wallet {id} has no chain field"))?;
     let chain: Chain = code.parse().with_context(|| format!("wallet {id}"))?;
-    Ok((chain, Network::from_testnet(entry.testnet().unwrap_or(false))))
+    Ok((
+        chain,
+        Network::from_testnet(entry.testnet().unwrap_or(false)),
+    ))
 }

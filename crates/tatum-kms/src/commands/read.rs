@@ -21,7 +21,9 @@ pub fn get_private_key(settings: &Settings, id: &str, index: Option<&str>) -> Re
         // A private-key entry is its own key at every index.
         key.to_string().into()
     } else {
-        return Err(anyhow!("wallet {id} holds no mnemonic, private key or secret"));
+        return Err(anyhow!(
+            "wallet {id} holds no mnemonic, private key or secret"
+        ));
     };
     output::print_pretty(&serde_json::json!({ "privateKey": key.as_str() }))
 }
@@ -44,7 +46,9 @@ pub fn get_address(settings: &Settings, id: &str, index: Option<&str>) -> Result
         } else if let Some(key) = entry.private_key() {
             keys::address_from_private_key(chain, network, key)?
         } else {
-            return Err(anyhow!("wallet {id} holds no address, xpub, mnemonic or private key"));
+            return Err(anyhow!(
+                "wallet {id} holds no address, xpub, mnemonic or private key"
+            ));
         }
     };
     output::print_pretty(&serde_json::json!({ "address": address }))

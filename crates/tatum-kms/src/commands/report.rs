@@ -17,7 +17,13 @@ fn warnings_for(entry: &WalletEntry) -> (EntryKind, Vec<String>) {
         EntryKind::PrivateKey => (&["chain", "privateKey"], "testnet"),
         EntryKind::Secret => (&["chain", "secret"], "testnet"),
         EntryKind::Other => {
-            return (kind, vec!["Wallet type is not recognized. Mnemonic, privateKey or secret are absent".into()])
+            return (
+                kind,
+                vec![
+                    "Wallet type is not recognized. Mnemonic, privateKey or secret are absent"
+                        .into(),
+                ],
+            )
         }
     };
     let mut warnings = Vec::new();
@@ -29,18 +35,29 @@ fn warnings_for(entry: &WalletEntry) -> (EntryKind, Vec<String>) {
     }
     let t = entry.field_type(boolean);
     if t != "boolean" {
-        warnings.push(format!("Field '{boolean}' is not boolean. Its type is: {t}"));
+        warnings.push(format!(
+            "Field '{boolean}' is not boolean. Its type is: {t}"
+        ));
     }
     (kind, warnings)
 }
 
 pub fn run(settings: &Settings, ids: Option<&str>) -> Result<()> {
     let ids: Vec<&str> = ids
-        .map(|csv| csv.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
+        .map(|csv| {
+            csv.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     let password = password(settings)?;
     let exists = settings.wallet_path.exists();
-    let wallets = if exists { Some(read_store(settings, &password)?) } else { None };
+    let wallets = if exists {
+        Some(read_store(settings, &password)?)
+    } else {
+        None
+    };
 
     let mut system_warnings: Vec<String> = Vec::new();
     let mut reports = Map::new();
@@ -59,8 +76,18 @@ pub fn run(settings: &Settings, ids: Option<&str>) -> Result<()> {
         let (kind, warnings) = warnings_for(entry);
         let mut report = Map::new();
         report.insert("type".into(), kind.as_str().into());
-        report.insert("chain".into(), entry.as_json().get("chain").cloned().unwrap_or(Value::Null));
-        report.insert("testnet".into(), entry.as_json().get("testnet").cloned().unwrap_or(Value::Null));
+        report.insert(
+            "chain".into(),
+            entry.as_json().get("chain").cloned().unwrap_or(Value::Null),
+        );
+        report.insert(
+            "testnet".into(),
+            entry
+                .as_json()
+                .get("testnet")
+                .cloned()
+                .unwrap_or(Value::Null),
+        );
         if !warnings.is_empty() {
             report.insert("warnings".into(), warnings.into());
         }
@@ -77,7 +104,10 @@ pub fn run(settings: &Settings, ids: Option<&str>) -> Result<()> {
         }),
     );
     out.insert("wallets".into(), Value::Object(reports));
-    out.insert("apiKey".into(), hide_api_key(std::env::var(API_KEY_ENV).ok().as_deref()).into());
+    out.insert(
+        "apiKey".into(),
+        hide_api_key(std::env::var(API_KEY_ENV).ok().as_deref()).into(),
+    );
     if !system_warnings.is_empty() {
         out.insert("warnings".into(), system_warnings.into());
     }

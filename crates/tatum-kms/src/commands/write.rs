@@ -44,7 +44,12 @@ fn print_stored(id: &str, wallet: &GeneratedWallet) -> Result<()> {
     output::print_pretty(&out)
 }
 
-fn store_new(settings: &Settings, password: &SecretString, wallet: &GeneratedWallet, chain: Chain) -> Result<String> {
+fn store_new(
+    settings: &Settings,
+    password: &SecretString,
+    wallet: &GeneratedWallet,
+    chain: Chain,
+) -> Result<String> {
     let id = new_signature_id();
     let entry = entry_of(wallet, chain, settings.network);
     settings.store().modify(password, |wallets| {
@@ -88,14 +93,19 @@ pub fn store_managed_private_key(settings: &Settings, chain: &str) -> Result<()>
     let chain = parse_chain(chain)?;
     // Same order as the original: the key first, then the password.
     let key = kms_secrets::read_secret("Enter private key to store:", "private key")?;
-    match keys::address_from_private_key(chain, settings.network, key.expose()) {
-        Err(e @ ChainError::InvalidPrivateKey { .. }) => return Err(e.into()),
-        // Valid, or a chain whose key format we cannot check: stored as typed, as the original does.
-        Ok(_) | Err(_) => {}
+    // Valid, or a chain whose key format we cannot check: stored as typed, as the original does.
+    if let Err(e @ ChainError::InvalidPrivateKey { .. }) =
+        keys::address_from_private_key(chain, settings.network, key.expose())
+    {
+        return Err(e.into());
     }
     let password = password(settings)?;
     let id = new_signature_id();
-    let entry = WalletEntry::build([("privateKey", key.expose().to_string())], chain, settings.network.is_testnet());
+    let entry = WalletEntry::build(
+        [("privateKey", key.expose().to_string())],
+        chain,
+        settings.network.is_testnet(),
+    );
     settings.store().modify(&password, |wallets| {
         wallets.insert_first(id.clone(), entry);
         Ok::<_, anyhow::Error>(())
@@ -106,14 +116,20 @@ pub fn store_managed_private_key(settings: &Settings, chain: &str) -> Result<()>
 /// The largest batch accepted in one command.
 const MAX_BATCH: u64 = 100_000;
 
-pub fn generate_managed_private_key_batch(settings: &Settings, chain: &str, count: &str) -> Result<()> {
+pub fn generate_managed_private_key_batch(
+    settings: &Settings,
+    chain: &str,
+    count: &str,
+) -> Result<()> {
     let chain = parse_chain(chain)?;
     let count: u64 = count
         .trim()
         .parse()
         .ok()
         .filter(|n| (1..=MAX_BATCH).contains(n))
-        .ok_or_else(|| anyhow!("invalid count '{count}': expected a whole number from 1 to {MAX_BATCH}"))?;
+        .ok_or_else(|| {
+            anyhow!("invalid count '{count}': expected a whole number from 1 to {MAX_BATCH}")
+        })?;
     let password = password(settings)?;
     let network = settings.network;
     // The original derives index 1 of a fresh wallet for every key (quirk Q7).
@@ -124,10 +140,12 @@ pub fn generate_managed_private_key_batch(settings: &Settings, chain: &str, coun
         let private_key = match wallet.get("secret").or_else(|| wallet.get("privateKey")) {
             Some(secret) => SecretString::from(secret),
             None => {
-                let phrase = wallet
-                    .get("mnemonic")
-                    .ok_or_else(|| anyhow!("{chain} wallets have neither a secret nor a mnemonic"))?;
-                SecretString::new(keys::private_key_from_mnemonic(chain, network, phrase, index)?.to_string())
+                let phrase = wallet.get("mnemonic").ok_or_else(|| {
+                    anyhow!("{chain} wallets have neither a secret nor a mnemonic")
+                })?;
+                SecretString::new(
+                    keys::private_key_from_mnemonic(chain, network, phrase, index)?.to_string(),
+                )
             }
         };
         let address = match (wallet.get("address"), wallet.get("xpub")) {
@@ -140,7 +158,11 @@ pub fn generate_managed_private_key_batch(settings: &Settings, chain: &str, coun
     // One write for the whole batch; ids are printed only once they are on disk.
     settings.store().modify(&password, |wallets| {
         for (id, _, key) in &generated {
-            let entry = WalletEntry::build([("privateKey", key.expose().to_string())], chain, network.is_testnet());
+            let entry = WalletEntry::build(
+                [("privateKey", key.expose().to_string())],
+                chain,
+                network.is_testnet(),
+            );
             wallets.insert_first(id.clone(), entry);
         }
         Ok::<_, anyhow::Error>(())
@@ -154,10 +176,15 @@ pub fn generate_managed_private_key_batch(settings: &Settings, chain: &str, coun
 pub fn remove_wallet(settings: &Settings, id: &str) -> Result<()> {
     let password = password(settings)?;
     if !settings.store().exists() {
-        return Err(anyhow!("No such wallet file: no wallet file at {}", settings.wallet_path.display()));
+        return Err(anyhow!(
+            "No such wallet file: no wallet file at {}",
+            settings.wallet_path.display()
+        ));
     }
-    settings.store().modify(&password, |wallets| match wallets.remove(id) {
-        Some(_) => Ok(()),
-        None => Err(no_such_wallet(id)),
-    })
+    settings
+        .store()
+        .modify(&password, |wallets| match wallets.remove(id) {
+            Some(_) => Ok(()),
+            None => Err(no_such_wallet(id)),
+        })
 }

@@ -9,7 +9,9 @@ use std::process::{Command, Output, Stdio};
 pub const BIN: &str = env!("CARGO_BIN_EXE_tatum-kms");
 
 pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 pub struct Kms {
@@ -30,19 +32,34 @@ impl Run {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
     }
 
     #[track_caller]
     pub fn assert_ok(&self) -> &Self {
-        assert!(self.ok(), "expected success, got {:?}\nstdout: {}\nstderr: {}", self.code, self.stdout, self.stderr);
+        assert!(
+            self.ok(),
+            "expected success, got {:?}\nstdout: {}\nstderr: {}",
+            self.code,
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn assert_error(&self, needle: &str) -> &Self {
-        assert!(!self.ok(), "expected failure, got success\nstdout: {}", self.stdout);
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        assert!(
+            !self.ok(),
+            "expected failure, got success\nstdout: {}",
+            self.stdout
+        );
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
         self
     }
 }
@@ -59,7 +76,11 @@ impl From<Output> for Run {
 
 impl Kms {
     pub fn new(password: &str) -> Self {
-        Kms { home: tempfile::tempdir().expect("tempdir"), password: Some(password.to_string()), env: Vec::new() }
+        Kms {
+            home: tempfile::tempdir().expect("tempdir"),
+            password: Some(password.to_string()),
+            env: Vec::new(),
+        }
     }
 
     pub fn home(&self) -> &Path {
@@ -97,7 +118,11 @@ impl Kms {
 
     /// Runs with stdin closed (as CI does).
     pub fn run(&self, args: &[&str]) -> Run {
-        self.command(args).stdin(Stdio::null()).output().expect("run tatum-kms").into()
+        self.command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run tatum-kms")
+            .into()
     }
 
     /// Runs with `input` piped on stdin.
@@ -109,7 +134,12 @@ impl Kms {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn tatum-kms");
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         child.wait_with_output().expect("wait tatum-kms").into()
     }
 
