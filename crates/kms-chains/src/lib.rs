@@ -18,6 +18,8 @@ mod hash;
 mod hd;
 pub mod keys;
 pub mod mnemonic;
+pub mod node;
+pub mod signing;
 mod slip10;
 pub mod sol;
 pub mod tron;

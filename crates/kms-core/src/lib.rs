@@ -7,9 +7,11 @@
 mod chain;
 mod entry;
 mod index;
+mod pending;
 mod secret;
 
 pub use chain::{Chain, Network, UnknownChain};
 pub use entry::{EntryKind, WalletEntry};
 pub use index::{DerivationIndex, InvalidIndex};
+pub use pending::{PendingTransaction, SignatureRef, WithdrawalAddress, WithdrawalResponse};
 pub use secret::SecretString;
