@@ -30,7 +30,7 @@ pub struct Cli {
 pub enum Command {
     /// Run as a daemon, which periodically checks for new transactions to sign.
     #[command(name = "daemon")]
-    Daemon,
+    Daemon(DaemonArgs),
     /// Generate a wallet for a blockchain and print it (nothing is stored).
     #[command(name = "generatewallet")]
     GenerateWallet { chain: String },
@@ -87,6 +87,20 @@ pub enum Command {
         #[arg(value_name = "SIGNATURE_IDS")]
         ids: Option<String>,
     },
+}
+
+/// Options of the daemon that the original does not have.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Serve Prometheus /metrics and /healthz on this address (e.g. 127.0.0.1:9100).
+    #[arg(long = "metrics-addr", alias = "metricsAddr", value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
+    /// Log one JSON object per line instead of text.
+    #[arg(long = "log-json", alias = "logJson")]
+    pub log_json: bool,
+    /// Signing journal file (default: the wallet file's path + `.journal`).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

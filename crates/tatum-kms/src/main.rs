@@ -21,7 +21,7 @@ fn run(cli: Cli) -> Result<()> {
     let settings = Settings::resolve(&cli.flags)?;
     let s = &settings;
     match &command {
-        Command::Daemon => commands::daemon::run(s, &cli.flags),
+        Command::Daemon(args) => commands::daemon::run(s, &cli.flags, args),
         Command::GenerateWallet { chain } => commands::write::generate_wallet(s, chain),
         Command::GenerateManagedWallet { chain } => {
             commands::write::generate_managed_wallet(s, chain)

@@ -1,17 +1,90 @@
-//! `daemon`: argument checks of the original; the signing loop itself is not in this build.
+//! `daemon`: resolve the daemon's settings and run it (crate `kms-daemon`).
 
-use anyhow::{bail, Result};
+use std::time::Duration;
 
-use crate::cli::Flags;
-use crate::settings::Settings;
+use anyhow::{anyhow, Context, Result};
+use kms_daemon::api::ExternalUrls;
+use kms_daemon::{Daemon, DaemonConfig, FourEyeMethod};
+
+use super::password;
+use crate::cli::{DaemonArgs, Flags};
+use crate::settings::{Settings, API_KEY_ENV};
 
 /// Exit code the original (meow) uses for a missing required flag.
 pub const USAGE_EXIT: i32 = 2;
 
-pub fn run(_settings: &Settings, flags: &Flags) -> Result<()> {
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn csv(list: Option<&str>) -> Option<Vec<String>> {
+    list.map(|l| {
+        l.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+}
+
+pub fn run(settings: &Settings, flags: &Flags, args: &DaemonArgs) -> Result<()> {
     if !flags.testnet() && flags.external_url.as_deref().unwrap_or("").is_empty() {
         eprintln!("Missing required flag\n\t--external-url");
         std::process::exit(USAGE_EXIT);
     }
-    bail!("the daemon (polling, signing and broadcasting pending transactions) is not part of this build yet")
+    let api_key = env(API_KEY_ENV)
+        .ok_or_else(|| anyhow!("Required TATUM_API_KEY is not set. Please set it as env variable or pass it as argument."))?;
+    let chains = kms_daemon::parse_chains(flags.chain.as_deref())?;
+    if flags.period == 0 {
+        return Err(anyhow!("--period must be at least 1 second"));
+    }
+    let mut external = ExternalUrls::default();
+    if let Some(u) = env("TATUM_KMS_POLYGON_GAS_STATION_URL") {
+        external.polygon_gas_station = u;
+    }
+    if let Some(u) = env("TATUM_KMS_VECHAIN_NODE_URL") {
+        external.vechain_mainnet = u.clone();
+        external.vechain_testnet = u;
+    }
+    if let Some(u) = env("TATUM_KMS_FLOW_ACCESS_NODE_URL") {
+        external.flow_mainnet = u.clone();
+        external.flow_testnet = u;
+    }
+    let journal_path = args.journal.clone().unwrap_or_else(|| {
+        let mut p = settings.wallet_path.clone().into_os_string();
+        p.push(".journal");
+        p.into()
+    });
+    let config = DaemonConfig {
+        api_url: env("TATUM_API_URL").unwrap_or_else(|| "https://api.tatum.io".to_string()),
+        api_key,
+        network: settings.network,
+        chains,
+        period: Duration::from_secs(flags.period),
+        external_url: flags.external_url.clone().filter(|u| !u.is_empty()),
+        external_method: if flags.external_url_method.eq_ignore_ascii_case("POST") {
+            FourEyeMethod::Post
+        } else {
+            FourEyeMethod::Get
+        },
+        run_once: flags.run_once.unwrap_or(false),
+        wallets: csv(flags.wallets.as_deref()),
+        transaction_ids: csv(flags.transaction_ids.as_deref()),
+        journal_path,
+        metrics_addr: args.metrics_addr.clone(),
+        log_json: args.log_json,
+        http_timeout: Duration::from_secs(
+            env("TATUM_KMS_HTTP_TIMEOUT_SECONDS")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(30),
+        ),
+        external,
+    };
+    let password = password(settings)?;
+    let mut daemon =
+        Daemon::new(config, settings.store(), password).context("cannot start the daemon")?;
+    let code = daemon.run()?;
+    if code != 0 {
+        std::process::exit(code);
+    }
+    Ok(())
 }

@@ -1,0 +1,515 @@
+//! The tatum-kms daemon: every `period` it asks the Tatum API for the pending transactions
+//! of the store's wallets, has each approved by the four-eye service when one is set,
+//! signs it (once: see [`journal`]), broadcasts it, and reports failures to the API's
+//! error batch. Transactions are processed one at a time, as the original does, with
+//! blocking HTTP: simple to reason about, and signing never overlaps itself.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod journal;
+pub mod log;
+pub mod metrics;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use kms_chains::node::Broadcast;
+use kms_chains::signing::{self, SignContext, SignError};
+use kms_core::{Chain, Network, PendingTransaction, SecretString};
+use kms_store::{WalletStore, Wallets};
+use serde_json::{json, Value};
+
+use api::{report_message, ExternalUrls, TatumApi};
+use journal::Journal;
+use log::Logger;
+use metrics::Metrics;
+
+/// The original limits one poll to 25,000 ids; larger stores are split (not skipped).
+pub const MAX_IDS_PER_POLL: usize = 25_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FourEyeMethod {
+    Get,
+    Post,
+}
+
+#[derive(Clone, Debug)]
+pub struct DaemonConfig {
+    pub api_url: String,
+    pub api_key: String,
+    pub network: Network,
+    /// Chains to poll, in order.
+    pub chains: Vec<Chain>,
+    pub period: Duration,
+    pub external_url: Option<String>,
+    pub external_method: FourEyeMethod,
+    pub run_once: bool,
+    pub wallets: Option<Vec<String>>,
+    pub transaction_ids: Option<Vec<String>>,
+    pub journal_path: PathBuf,
+    pub metrics_addr: Option<String>,
+    pub log_json: bool,
+    pub http_timeout: Duration,
+    pub external: ExternalUrls,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] kms_store::StoreError),
+    #[error(transparent)]
+    Journal(#[from] journal::JournalError),
+    #[error("metrics endpoint: {0}")]
+    Metrics(String),
+    #[error("the Tatum API could not be reached: {0}")]
+    Unreachable(String),
+}
+
+/// The outcome of one pass over every chain.
+#[derive(Debug, Default)]
+pub struct PassReport {
+    pub polls_ok: usize,
+    pub polls_failed: usize,
+    pub last_poll_error: Option<String>,
+    pub signed: usize,
+    pub failed: usize,
+}
+
+pub struct Daemon {
+    config: DaemonConfig,
+    api: TatumApi,
+    four_eye: ureq::Agent,
+    store: WalletStore,
+    password: SecretString,
+    wallets: Wallets,
+    wallets_stamp: Option<(SystemTime, u64)>,
+    journal: Journal,
+    log: Logger,
+    metrics: Arc<Metrics>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Daemon {
+    /// Decrypts the store once (a wrong password stops here) and opens the journal.
+    pub fn new(
+        config: DaemonConfig,
+        store: WalletStore,
+        password: SecretString,
+    ) -> Result<Self, DaemonError> {
+        let wallets = store.read(&password)?;
+        let wallets_stamp = stamp(&store);
+        let journal = Journal::open(&config.journal_path)?;
+        let api = TatumApi::new(
+            &config.api_url,
+            &config.api_key,
+            config.http_timeout,
+            config.external.clone(),
+        );
+        let four_eye: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(config.http_timeout))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let log = Logger {
+            json: config.log_json,
+        };
+        Ok(Self {
+            config,
+            api,
+            four_eye,
+            store,
+            password,
+            wallets,
+            wallets_stamp,
+            journal,
+            log,
+            metrics: Arc::new(Metrics::default()),
+            stop: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// Set to stop after the transaction in hand (SIGINT/SIGTERM).
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.stop)
+    }
+
+    /// Runs until stopped (or one pass with `run_once`). The exit code: 0 when the pass ran,
+    /// 1 when `--runOnce` could not reach the API at all.
+    pub fn run(&mut self) -> Result<i32, DaemonError> {
+        for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+            if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&self.stop)) {
+                self.log.warn(
+                    "signals",
+                    &format!("Cannot handle signal {signal}: {e}"),
+                    json!({}),
+                );
+            }
+        }
+        if let Some(addr) = self.config.metrics_addr.clone() {
+            let bound = self.metrics.serve(&addr).map_err(DaemonError::Metrics)?;
+            self.log.info(
+                "metrics",
+                &format!("Serving /metrics and /healthz on http://{bound}"),
+                json!({"addr": bound.to_string()}),
+            );
+        }
+        loop {
+            let report = self.pass();
+            if self.config.run_once {
+                if report.polls_ok == 0 && report.polls_failed > 0 {
+                    return Err(DaemonError::Unreachable(
+                        report.last_poll_error.unwrap_or_default(),
+                    ));
+                }
+                return Ok(0);
+            }
+            let deadline = Instant::now() + self.config.period;
+            while Instant::now() < deadline {
+                if self.stop.load(Ordering::SeqCst) {
+                    self.log
+                        .info("stop", "Stopping: signal received.", json!({}));
+                    return Ok(0);
+                }
+                std::thread::sleep(Duration::from_millis(50).min(self.config.period));
+            }
+            if self.stop.load(Ordering::SeqCst) {
+                return Ok(0);
+            }
+        }
+    }
+
+    /// Re-reads the store when the file changed (a wallet added by the CLI is picked up).
+    fn reload_wallets(&mut self) {
+        let now = stamp(&self.store);
+        if now == self.wallets_stamp {
+            return;
+        }
+        match self.store.read(&self.password) {
+            Ok(w) => {
+                self.wallets = w;
+                self.wallets_stamp = now;
+                self.log
+                    .info("reload", "Wallet store changed; reloaded.", json!({}));
+            }
+            Err(e) => self.log.error(
+                "reload",
+                &format!("Cannot reload the wallet store, keeping the loaded one: {e}"),
+                json!({}),
+            ),
+        }
+    }
+
+    /// The ids to ask for on `chain`: the store's wallets of that chain and network (or the
+    /// `--wallets` list, restricted the same way).
+    fn ids_for(&self, chain: Chain) -> Vec<String> {
+        let testnet = self.config.network.is_testnet();
+        let fits = |id: &str| {
+            self.wallets.get(id).is_some_and(|e| {
+                e.chain_code() == Some(chain.code()) && e.testnet() == Some(testnet)
+            })
+        };
+        match &self.config.wallets {
+            Some(list) => list.iter().filter(|id| fits(id)).cloned().collect(),
+            None => self
+                .wallets
+                .ids()
+                .filter(|id| fits(id))
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+
+    pub fn pass(&mut self) -> PassReport {
+        self.reload_wallets();
+        let mut report = PassReport::default();
+        let mut errors: Vec<(String, String)> = Vec::new();
+        for chain in self.config.chains.clone() {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let ids = self.ids_for(chain);
+            if ids.is_empty() {
+                continue; // no wallet of this chain and network: nothing to ask for
+            }
+            for chunk in ids.chunks(MAX_IDS_PER_POLL) {
+                self.log.info(
+                    "poll",
+                    &format!(
+                        "Getting pending transaction from {chain} for wallets {}.",
+                        chunk.join(",")
+                    ),
+                    json!({"chain": chain.code(), "wallets": chunk.len()}),
+                );
+                let started = Instant::now();
+                let result = self.api.pending(chain.code(), chunk);
+                self.metrics.add(
+                    "tatum_kms_poll_seconds_sum",
+                    chain.code(),
+                    started.elapsed().as_secs_f64(),
+                );
+                self.metrics.add("tatum_kms_polls_total", chain.code(), 1.0);
+                let pending = match result {
+                    Ok(p) => {
+                        report.polls_ok += 1;
+                        p
+                    }
+                    Err(e) => {
+                        report.polls_failed += 1;
+                        report.last_poll_error = Some(e.to_string());
+                        self.metrics
+                            .add("tatum_kms_poll_errors_total", chain.code(), 1.0);
+                        self.log.error(
+                            "poll_failed",
+                            &format!("Cannot get pending transactions for {chain}: {e}"),
+                            json!({"chain": chain.code()}),
+                        );
+                        continue;
+                    }
+                };
+                for raw in pending {
+                    if self.stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    self.process(chain, raw, &mut errors, &mut report);
+                }
+            }
+        }
+        if !errors.is_empty() {
+            if let Err(e) = self.api.report_errors(&errors) {
+                self.log.error(
+                    "report_failed",
+                    &format!(
+                        "Cannot report {} failed transaction(s) to the API: {e}",
+                        errors.len()
+                    ),
+                    json!({}),
+                );
+            }
+        }
+        report
+    }
+
+    fn process(
+        &mut self,
+        chain: Chain,
+        raw: Value,
+        errors: &mut Vec<(String, String)>,
+        report: &mut PassReport,
+    ) {
+        let tx: PendingTransaction = match serde_json::from_value(raw.clone()) {
+            Ok(tx) => tx,
+            Err(e) => {
+                let message =
+                    format!("The pending transaction is malformed and was not signed: {e}");
+                match raw.get("id").and_then(Value::as_str) {
+                    Some(id) => {
+                        self.log.error(
+                            "malformed",
+                            &format!("{message} (id {id})"),
+                            json!({"chain": chain.code(), "id": id}),
+                        );
+                        errors.push((id.to_string(), message));
+                        report.failed += 1;
+                    }
+                    None => self.log.error(
+                        "malformed",
+                        &format!("{message} (no id)"),
+                        json!({"chain": chain.code()}),
+                    ),
+                }
+                return;
+            }
+        };
+        if let Some(only) = &self.config.transaction_ids {
+            if !only.iter().any(|id| *id == tx.id) {
+                return;
+            }
+        }
+        if let Err(e) = self.journal.refresh() {
+            self.log.error("journal", &e.to_string(), json!({}));
+        }
+        if let Some(known) = self.journal.get(&tx.id).cloned() {
+            // Never sign twice: send the bytes signed before (a crash between signing and
+            // broadcasting, or the API listing it again).
+            self.log.warn("rebroadcast", &format!("Transaction {} was signed before; broadcasting the same signed transaction again.", tx.id), json!({"id": tx.id}));
+            self.metrics.add(
+                "tatum_kms_transactions_rebroadcast_total",
+                chain.code(),
+                1.0,
+            );
+            self.broadcast(chain, &tx.id, &known.broadcast, errors, report);
+            return;
+        }
+        if let Some(url) = self.config.external_url.clone() {
+            self.log.info(
+                "foureye",
+                &format!("External url '{url}' is present, checking against it."),
+                json!({"id": tx.id}),
+            );
+            if let Err(why) = self.four_eye_approves(&url, &tx.id, &raw) {
+                self.log.warn(
+                    "foureye_denied",
+                    &format!(
+                        "Transaction not found on external system ({why}); not signed: {}",
+                        tx.id
+                    ),
+                    json!({"id": tx.id}),
+                );
+                self.metrics.add(
+                    "tatum_kms_transactions_skipped_foureye_total",
+                    chain.code(),
+                    1.0,
+                );
+                return;
+            }
+        }
+        self.log.info(
+            "processing",
+            &format!("Processing pending transaction - {}.", pretty(&raw)),
+            json!({"id": tx.id, "chain": chain.code()}),
+        );
+        let claim = match self.journal.claim() {
+            Ok(c) => c,
+            Err(e) => {
+                self.log.error(
+                    "journal",
+                    &format!("Not signing {}: {e}", tx.id),
+                    json!({"id": tx.id}),
+                );
+                return;
+            }
+        };
+        if let Some(known) = self.journal.get(&tx.id).cloned() {
+            drop(claim);
+            self.log.warn("rebroadcast", &format!("Transaction {} was just signed by another process; broadcasting its signed transaction.", tx.id), json!({"id": tx.id}));
+            self.broadcast(chain, &tx.id, &known.broadcast, errors, report);
+            return;
+        }
+        let signed = self.sign(chain, &tx);
+        let broadcast = match signed {
+            Ok(b) => b,
+            Err(e) => {
+                drop(claim);
+                self.fail(chain, &tx.id, e.0, errors, report);
+                return;
+            }
+        };
+        if let Err(e) = self
+            .journal
+            .record_signed(&claim, &tx.id, chain.code(), &broadcast)
+        {
+            drop(claim);
+            // Not recorded: do not broadcast what we could not remember signing.
+            self.fail(chain, &tx.id, format!("Signed, but the signing journal could not record it, so it was not broadcast: {e}"), errors, report);
+            return;
+        }
+        drop(claim);
+        self.broadcast(chain, &tx.id, &broadcast, errors, report);
+    }
+
+    fn sign(&mut self, chain: Chain, tx: &PendingTransaction) -> Result<Broadcast, SignError> {
+        let wallets = &self.wallets;
+        let lookup = |id: &str| wallets.get(id);
+        let mut notes = Vec::new();
+        let resolved = signing::resolve_wallets(tx, &lookup, &mut notes)?;
+        for note in notes {
+            self.log.warn("signature", &note, json!({"id": tx.id}));
+        }
+        signing::sign_pending(SignContext {
+            chain,
+            network: self.config.network,
+            tx,
+            wallets: &resolved,
+            node: &mut self.api,
+        })
+    }
+
+    fn broadcast(
+        &mut self,
+        chain: Chain,
+        id: &str,
+        b: &Broadcast,
+        errors: &mut Vec<(String, String)>,
+        report: &mut PassReport,
+    ) {
+        match self.api.broadcast(b) {
+            Ok(answer) => {
+                if let Err(e) = self.journal.record_broadcast(id, chain.code(), b) {
+                    self.log.error("journal", &e.to_string(), json!({"id": id}));
+                }
+                self.metrics
+                    .add("tatum_kms_transactions_signed_total", chain.code(), 1.0);
+                report.signed += 1;
+                self.log.info(
+                    "broadcast",
+                    &format!("Tx was processed: {id}"),
+                    json!({"id": id, "chain": chain.code(), "answer": answer}),
+                );
+            }
+            Err(e) => self.fail(chain, id, report_message(&e), errors, report),
+        }
+    }
+
+    fn fail(
+        &mut self,
+        chain: Chain,
+        id: &str,
+        message: String,
+        errors: &mut Vec<(String, String)>,
+        report: &mut PassReport,
+    ) {
+        self.log.error(
+            "failed",
+            &format!("Could not process transaction id {id}, error: {message}"),
+            json!({"id": id, "chain": chain.code()}),
+        );
+        self.metrics
+            .add("tatum_kms_transactions_failed_total", chain.code(), 1.0);
+        report.failed += 1;
+        errors.push((id.to_string(), message));
+    }
+
+    /// Any 2xx approves; any other status, a timeout or a refused connection does not.
+    fn four_eye_approves(&self, url: &str, id: &str, raw: &Value) -> Result<(), String> {
+        let target = format!("{}/{id}", url.trim_end_matches('/'));
+        let result = match self.config.external_method {
+            FourEyeMethod::Get => self.four_eye.get(&target).call(),
+            FourEyeMethod::Post => self.four_eye.post(&target).send_json(raw),
+        };
+        match result {
+            Ok(response) if response.status().is_success() => Ok(()),
+            Ok(response) => Err(format!("HTTP {}", response.status().as_u16())),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+fn stamp(store: &WalletStore) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(store.path()).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+/// Parses `--chain` (comma-separated codes); all chains in the original's order when absent.
+pub fn parse_chains(list: Option<&str>) -> Result<Vec<Chain>, kms_core::UnknownChain> {
+    match list {
+        None => Ok(Chain::ALL.to_vec()),
+        Some(text) => {
+            let mut seen = HashSet::new();
+            let mut out = Vec::new();
+            for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let chain: Chain = part.parse()?;
+                if seen.insert(chain) {
+                    out.push(chain);
+                }
+            }
+            Ok(out)
+        }
+    }
+}
