@@ -209,6 +209,14 @@ impl Emulator {
         }
     }
 
+    /// Makes the four-eye service (`/foureye/{id}`) refuse these pending ids.
+    pub fn deny_four_eye(&self, ids: &[&str]) {
+        self.lock()
+            .scenario
+            .foureye_deny
+            .extend(ids.iter().map(|s| s.to_string()));
+    }
+
     pub fn add_fault(&self, fault: Fault) -> Result<(), String> {
         let re = Regex::new(&format!("^(?:{})$", fault.path_regex)).map_err(|e| e.to_string())?;
         self.lock().faults.push((fault, re));

@@ -2,6 +2,7 @@
 
 use anyhow::{anyhow, Result};
 use kms_chains::keys;
+use kms_core::Chain;
 
 use super::{entry_chain, no_such_wallet, parse_index, password, read_store};
 use crate::output;
@@ -33,7 +34,15 @@ pub fn get_address(settings: &Settings, id: &str, index: Option<&str>) -> Result
     let password = password(settings)?;
     let wallets = read_store(settings, &password)?;
     let entry = wallets.get(id).ok_or_else(|| no_such_wallet(id))?;
-    let address = if let Some(address) = entry.address() {
+    let sol_mnemonic = entry
+        .mnemonic()
+        .filter(|_| entry.chain() == Some(Chain::Sol) && index.value() > 0);
+    let address = if let Some(phrase) = sol_mnemonic {
+        // A SOL wallet stores the address of key 0 only; the others come from its mnemonic
+        // (m/44'/501'/0'/0'/i'), so that getaddress i and getprivatekey i name one account.
+        let (chain, network) = entry_chain(entry, id)?;
+        keys::address_from_mnemonic(chain, network, phrase, index)?
+    } else if let Some(address) = entry.address() {
         address.to_string()
     } else {
         let (chain, network) = entry_chain(entry, id)?;

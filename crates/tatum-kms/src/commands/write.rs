@@ -59,14 +59,22 @@ fn store_new(
     Ok(id)
 }
 
-pub fn generate_wallet(settings: &Settings, chain: &str) -> Result<()> {
+/// The chain of a command that creates or stores a wallet: known, and still taking new
+/// wallets (BNB Beacon Chain is shut down).
+fn parse_new_wallet_chain(chain: &str) -> Result<Chain> {
     let chain = parse_chain(chain)?;
+    keys::ensure_accepts_new_wallets(chain)?;
+    Ok(chain)
+}
+
+pub fn generate_wallet(settings: &Settings, chain: &str) -> Result<()> {
+    let chain = parse_new_wallet_chain(chain)?;
     let wallet = keys::generate_wallet(chain, settings.network, &*entropy()?)?;
     output::print_pretty(&Fields(&wallet))
 }
 
 pub fn generate_managed_wallet(settings: &Settings, chain: &str) -> Result<()> {
-    let chain = parse_chain(chain)?;
+    let chain = parse_new_wallet_chain(chain)?;
     let password = password(settings)?;
     let wallet = keys::generate_wallet(chain, settings.network, &*entropy()?)?;
     let id = store_new(settings, &password, &wallet, chain)?;
@@ -74,7 +82,7 @@ pub fn generate_managed_wallet(settings: &Settings, chain: &str) -> Result<()> {
 }
 
 pub fn store_managed_wallet(settings: &Settings, chain: &str) -> Result<()> {
-    let chain = parse_chain(chain)?;
+    let chain = parse_new_wallet_chain(chain)?;
     // Same order as the original: password first, then the mnemonic.
     let password = password(settings)?;
     let typed = kms_secrets::read_secret("Enter mnemonic to store:", "mnemonic")?;
@@ -90,7 +98,7 @@ pub fn store_managed_wallet(settings: &Settings, chain: &str) -> Result<()> {
 }
 
 pub fn store_managed_private_key(settings: &Settings, chain: &str) -> Result<()> {
-    let chain = parse_chain(chain)?;
+    let chain = parse_new_wallet_chain(chain)?;
     // Same order as the original: the key first, then the password.
     let key = kms_secrets::read_secret("Enter private key to store:", "private key")?;
     // Valid, or a chain whose key format we cannot check: stored as typed, as the original does.
@@ -121,7 +129,7 @@ pub fn generate_managed_private_key_batch(
     chain: &str,
     count: &str,
 ) -> Result<()> {
-    let chain = parse_chain(chain)?;
+    let chain = parse_new_wallet_chain(chain)?;
     let count: u64 = count
         .trim()
         .parse()
