@@ -76,6 +76,11 @@ pub fn address_from_xpub(
     Ok(format_address(chain, &hd::uncompressed_xy(&key)))
 }
 
+/// The address of a public key, as `address_from_xpub` writes it.
+pub(crate) fn address_of_key(chain: Chain, key: &k256::ecdsa::VerifyingKey) -> String {
+    format_address(chain, &hd::uncompressed_xy(key))
+}
+
 /// `0x` + 64 lowercase hex digits, for every EVM chain (XDC included).
 pub fn private_key(
     chain: Chain,

@@ -28,6 +28,11 @@ pub fn address_from_xpub(xpub: &str, index: u32) -> Result<String, ChainError> {
     Ok(hex::encode(hd::uncompressed_xy(&key)))
 }
 
+/// The "address" (X‖Y public key hex) of a public key.
+pub(crate) fn address_of_key(key: &k256::ecdsa::VerifyingKey) -> String {
+    hex::encode(hd::uncompressed_xy(key))
+}
+
 /// The private key at `index` as lowercase hex with leading zeros dropped (Q12).
 pub fn private_key(mnemonic: &str, index: u32) -> Result<Zeroizing<String>, ChainError> {
     let account = hd::derive(&mnemonic::seed(mnemonic), PATH)?;

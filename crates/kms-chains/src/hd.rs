@@ -44,13 +44,8 @@ pub(crate) fn child_private(xprv: &XPrv, index: u32) -> Result<XPrv, ChainError>
 }
 
 /// Parses an extended public key, insisting on the version the chain writes (as the
-/// original's bitcoinjs and hdkey do), and returns its non-hardened child `index`.
-pub(crate) fn child_public(
-    chain: Chain,
-    xpub: &str,
-    expected: XpubVersion,
-    index: u32,
-) -> Result<VerifyingKey, ChainError> {
+/// original's bitcoinjs and hdkey do).
+pub(crate) fn parse_xpub(chain: Chain, xpub: &str, expected: XpubVersion) -> Result<XPub, ChainError> {
     let invalid = |reason: String| ChainError::InvalidXpub { chain, reason };
     let key: ExtendedKey = xpub.trim().parse().map_err(|e| invalid(format!("{e}")))?;
     if key.prefix.version() != expected.version {
@@ -65,12 +60,32 @@ pub(crate) fn child_public(
     let public = VerifyingKey::from_sec1_bytes(&key.key_bytes)
         .map_err(|_| invalid("not a valid secp256k1 public key".into()))?;
     let attrs: ExtendedKeyAttrs = key.attrs.clone();
-    let parent = XPub::new(public, attrs);
+    Ok(XPub::new(public, attrs))
+}
+
+/// The public key of the non-hardened child `index` of a parsed extended public key.
+pub(crate) fn public_child(
+    chain: Chain,
+    parent: &XPub,
+    index: u32,
+) -> Result<VerifyingKey, ChainError> {
+    let invalid = |reason: String| ChainError::InvalidXpub { chain, reason };
     let child = ChildNumber::new(index, false).map_err(|e| invalid(e.to_string()))?;
     let derived = parent
         .derive_child(child)
         .map_err(|e| invalid(e.to_string()))?;
     Ok(*derived.public_key())
+}
+
+/// Parses an extended public key (see [`parse_xpub`]) and returns its non-hardened child
+/// `index`.
+pub(crate) fn child_public(
+    chain: Chain,
+    xpub: &str,
+    expected: XpubVersion,
+    index: u32,
+) -> Result<VerifyingKey, ChainError> {
+    public_child(chain, &parse_xpub(chain, xpub, expected)?, index)
 }
 
 pub(crate) fn compressed(key: &VerifyingKey) -> [u8; 33] {

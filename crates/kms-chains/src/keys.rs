@@ -10,14 +10,30 @@ use crate::{
     ada, algo, egld, evm, flow, mnemonic, sol, tron, utxo, xlm, xrp, ChainError, GeneratedWallet,
 };
 
+pub use crate::xpub::XpubDeriver;
+
+/// Why BNB wallets and keys are no longer made (spec §6.18).
+pub const BNB_SHUT_DOWN: &str = "BNB Beacon Chain has been shut down: BNB wallets and keys can no longer be created or stored \
+     (stored BNB entries can still be read with getmanagedwallet, export and getaddress)";
+
+/// Refuses chains that no longer take new wallets or keys (BNB Beacon Chain, shut down);
+/// commands that create or store a wallet call this first.
+pub fn ensure_accepts_new_wallets(chain: Chain) -> Result<(), ChainError> {
+    match chain {
+        Chain::Bnb => Err(ChainError::Unsupported(BNB_SHUT_DOWN.into())),
+        _ => Ok(()),
+    }
+}
+
 /// A new wallet for `generatewallet` / `generatemanagedwallet`, from 32 random bytes.
 /// Mnemonic chains turn them into a 24-word mnemonic; XRP, XLM and ALGO make a random
-/// account from them (`{address, secret}`).
+/// account from them (`{address, secret}`). BNB is refused ([`BNB_SHUT_DOWN`]).
 pub fn generate_wallet(
     chain: Chain,
     network: Network,
     entropy: &[u8; 32],
 ) -> Result<GeneratedWallet, ChainError> {
+    ensure_accepts_new_wallets(chain)?;
     match chain {
         Chain::Xrp => return xrp::generate(entropy),
         Chain::Xlm => return Ok(xlm::generate(entropy)),
@@ -42,12 +58,17 @@ pub fn is_mnemonic_chain(chain: Chain) -> bool {
         )
 }
 
-/// The wallet the original stores for a mnemonic (`storemanagedwallet`).
+/// The wallet the original stores for a mnemonic (`storemanagedwallet`). For XRP and XLM,
+/// whose original ignores the mnemonic and stores a random account, this derives the
+/// account from it instead: `{mnemonic, address, secret}`, XRP at BIP44 `m/44'/144'/0'/0/0`
+/// (secp256k1; `secret` = `00` + 64 hex digits), XLM at SEP-0005 `m/44'/148'/0'`
+/// (`secret` = `S…`). BNB is refused ([`BNB_SHUT_DOWN`]).
 pub fn wallet_from_mnemonic(
     chain: Chain,
     network: Network,
     mnemonic: &str,
 ) -> Result<GeneratedWallet, ChainError> {
+    ensure_accepts_new_wallets(chain)?;
     match chain {
         c if utxo::is_utxo(c) => utxo::wallet(c, network, mnemonic),
         c if evm::is_evm(c) => evm::wallet(c, network, mnemonic),
@@ -58,29 +79,25 @@ pub fn wallet_from_mnemonic(
         Chain::Egld => Ok(egld::wallet(mnemonic)),
         // A 25-word Algorand mnemonic; a BIP39 one fails as in the original.
         Chain::Algo => algo::wallet_from_mnemonic(mnemonic),
-        Chain::Xrp | Chain::Xlm => Err(ChainError::Unsupported(format!(
-            "{chain} wallets are random accounts, not derived from a mnemonic (the original ignores a supplied one)"
-        ))),
-        other => Err(ChainError::NotSupported(other)),
+        Chain::Xrp => xrp::wallet_from_mnemonic(mnemonic),
+        Chain::Xlm => xlm::wallet_from_mnemonic(mnemonic),
+        other => Err(not_supported(other)),
     }
 }
 
-/// The address at `index` below a stored xpub.
+/// The address at `index` below a stored xpub. To derive many addresses of one xpub, parse
+/// it once with [`XpubDeriver`] (this function does the same per call).
 pub fn address_from_xpub(
     chain: Chain,
     network: Network,
     xpub: &str,
     index: DerivationIndex,
 ) -> Result<String, ChainError> {
-    let i = index.value();
     match chain {
-        c if utxo::is_utxo(c) => utxo::address_from_xpub(c, network, xpub, i),
-        c if evm::is_evm(c) => evm::address_from_xpub(c, network, xpub, i),
-        Chain::Tron => tron::address_from_xpub(xpub, i),
-        Chain::Flow => flow::address_from_xpub(xpub, i),
-        Chain::Ada => ada::address_from_xpub(network, xpub, i),
-        Chain::Egld | Chain::Sol | Chain::Xrp | Chain::Xlm | Chain::Algo => Err(no_xpub(chain)),
-        other => Err(ChainError::NotSupported(other)),
+        Chain::Egld | Chain::Sol | Chain::Xrp | Chain::Xlm | Chain::Algo | Chain::Bnb => {
+            Err(no_xpub(chain))
+        }
+        _ => XpubDeriver::new(chain, network, xpub)?.address(index),
     }
 }
 
@@ -101,7 +118,7 @@ pub fn private_key_from_mnemonic(
         Chain::Sol => sol::private_key(mnemonic, i),
         Chain::Egld => egld::private_key(network, mnemonic, i),
         Chain::Xrp | Chain::Xlm | Chain::Algo => Err(no_mnemonic(chain)),
-        other => Err(ChainError::NotSupported(other)),
+        other => Err(not_supported(other)),
     }
 }
 
@@ -122,7 +139,7 @@ pub fn address_from_private_key(
         Chain::Sol => sol::address_from_private_key(private_key),
         Chain::Egld => egld::address_from_private_key(private_key),
         Chain::Xrp | Chain::Xlm | Chain::Algo => address_from_secret(chain, network, private_key),
-        other => Err(ChainError::NotSupported(other)),
+        other => Err(not_supported(other)),
     }
 }
 
@@ -148,7 +165,7 @@ pub fn address_from_mnemonic(
         c if is_mnemonic_chain(c) => Err(ChainError::Unsupported(format!(
             "{chain} addresses come from the wallet's xpub (address_from_xpub)"
         ))),
-        other => Err(ChainError::NotSupported(other)),
+        other => Err(not_supported(other)),
     }
 }
 
@@ -190,6 +207,15 @@ pub fn address_from_secret(
     }
 }
 
+/// BNB (the one chain without key code) gets the shut-down message; any chain added to
+/// `Chain` before its module exists says it is not supported yet.
+fn not_supported(chain: Chain) -> ChainError {
+    match chain {
+        Chain::Bnb => ChainError::Unsupported(BNB_SHUT_DOWN.into()),
+        other => ChainError::NotSupported(other),
+    }
+}
+
 fn no_xpub(chain: Chain) -> ChainError {
     let hint = match chain {
         Chain::Egld | Chain::Sol => "derive from the mnemonic (address_from_mnemonic)",
@@ -200,6 +226,6 @@ fn no_xpub(chain: Chain) -> ChainError {
 
 fn no_mnemonic(chain: Chain) -> ChainError {
     ChainError::Unsupported(format!(
-        "{chain} keys are not derived from a mnemonic: the wallet's secret is its key"
+        "{chain} wallets hold one account: its key is the wallet's stored secret, not derived per index"
     ))
 }

@@ -27,6 +27,7 @@ pub mod utxo;
 mod wallet;
 pub mod xlm;
 pub mod xrp;
+mod xpub;
 
 pub use error::ChainError;
 pub use wallet::GeneratedWallet;

@@ -32,6 +32,11 @@ pub fn address_from_xpub(xpub: &str, index: u32) -> Result<String, ChainError> {
     Ok(format_address(&hd::uncompressed_xy(&key)))
 }
 
+/// The `T…` address of a public key.
+pub(crate) fn address_of_key(key: &k256::ecdsa::VerifyingKey) -> String {
+    format_address(&hd::uncompressed_xy(key))
+}
+
 /// 64 lowercase hex digits, no `0x`.
 pub fn private_key(mnemonic: &str, index: u32) -> Result<Zeroizing<String>, ChainError> {
     let account = hd::derive(&mnemonic::seed(mnemonic), PATH)?;

@@ -127,6 +127,21 @@ pub fn address_from_xpub(
     address(chain, p.address, &hd::compressed(&key))
 }
 
+/// The xpub version bytes of the chain's wallets on that network.
+pub(crate) fn xpub_version(chain: Chain, network: Network) -> Result<XpubVersion, ChainError> {
+    Ok(params(chain, network)?.xpub)
+}
+
+/// The address of a public key, in the format `address_from_xpub` writes.
+pub(crate) fn address_of_key(
+    chain: Chain,
+    network: Network,
+    key: &VerifyingKey,
+) -> Result<String, ChainError> {
+    let p = params(chain, network)?;
+    address(chain, p.address, &hd::compressed(key))
+}
+
 /// The compressed WIF of the key at `path/index`.
 pub fn private_key(
     chain: Chain,

@@ -1,6 +1,12 @@
 //! Stellar keys (spec §6.14, §7): a random ed25519 key pair, stored as
 //! `{address: "G…", secret: "S…"}` in StrKey form (stellar-base `Keypair.random()`).
 //!
+//! A wallet stored from a BIP39 mnemonic (`storemanagedwallet XLM`; the original ignores the
+//! mnemonic and stores a random wallet, this crate uses it) follows SEP-0005, as Stellar
+//! wallets do: SLIP-0010 ed25519 over the BIP39 seed (no passphrase) at `m/44'/148'/0'`
+//! (account `n` is `m/44'/148'/n'`); the 32-byte key is the ed25519 seed, stored as its
+//! `S…` StrKey: `{mnemonic, address, secret}`.
+//!
 //! StrKey = RFC 4648 base32 (no padding) of `version ‖ 32 bytes ‖ CRC16-XModem`, the CRC
 //! little-endian; version `6 << 3` for public keys (`G`), `18 << 3` for seeds (`S`).
 
@@ -8,7 +14,7 @@ use ed25519_dalek::SigningKey;
 use kms_core::Chain;
 use zeroize::Zeroizing;
 
-use crate::{base32, ChainError, GeneratedWallet};
+use crate::{base32, mnemonic, slip10, ChainError, GeneratedWallet};
 
 const VERSION_PUBLIC: u8 = 6 << 3;
 const VERSION_SEED: u8 = 18 << 3;
@@ -98,6 +104,22 @@ pub fn generate(entropy: &[u8; 32]) -> GeneratedWallet {
     wallet_of(&SigningKey::from_bytes(entropy))
 }
 
+/// The SEP-0005 key pair of account `account` (`m/44'/148'/account'`) of a BIP39 mnemonic.
+pub fn signing_key_from_mnemonic(mnemonic: &str, account: u32) -> Result<SigningKey, ChainError> {
+    let seed = slip10::derive(mnemonic::seed(mnemonic).as_slice(), &[44, 148, account])?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// `{mnemonic, address, secret}` of SEP-0005 account 0 of a BIP39 mnemonic.
+pub fn wallet_from_mnemonic(mnemonic: &str) -> Result<GeneratedWallet, ChainError> {
+    let key = signing_key_from_mnemonic(mnemonic, 0)?;
+    let mut wallet = GeneratedWallet::new().with("mnemonic", mnemonic);
+    for (name, value) in wallet_of(&key).fields() {
+        wallet = wallet.with(name, value);
+    }
+    Ok(wallet)
+}
+
 /// `{address, secret}` for a stored secret, as v1 `generateXlmWallet(secret)` returns it.
 pub fn wallet_from_secret(secret: &str) -> Result<GeneratedWallet, ChainError> {
     Ok(wallet_of(&signing_key(secret)?))
@@ -137,6 +159,78 @@ mod tests {
         assert!(signing_key(&broken).is_err());
         assert!(signing_key(&secret[..55]).is_err());
         assert!(signing_key(&secret.to_lowercase()).is_err());
+    }
+
+    /// SEP-0005 test 1 (12 words): the seed, the `m/44'/148'` key, and accounts 0, 1, 9.
+    #[test]
+    fn sep0005_test_1() {
+        let m = "illness spike retreat truth genius clock brain pass fit cave bargain toe";
+        assert_eq!(
+            hex::encode(*mnemonic::seed(m)),
+            "e4a5a632e70943ae7f07659df1332160937fad82587216a4c64315a0fb39497ee4a01f76ddab4cba68147977f3a147b6ad584c41808e8238a07f6cc4b582f186"
+        );
+        assert_eq!(
+            hex::encode(*slip10::derive(mnemonic::seed(m).as_slice(), &[44, 148]).unwrap()),
+            "e0eec84fe165cd427cb7bc9b6cfdef0555aa1cb6f9043ff1fe986c3c8ddd22e3"
+        );
+        let w = wallet_from_mnemonic(m).unwrap();
+        let fields: Vec<(&str, &str)> = w.fields().collect();
+        assert_eq!(
+            fields,
+            [
+                ("mnemonic", m),
+                (
+                    "address",
+                    "GDRXE2BQUC3AZNPVFSCEZ76NJ3WWL25FYFK6RGZGIEKWE4SOOHSUJUJ6"
+                ),
+                (
+                    "secret",
+                    "SBGWSG6BTNCKCOB3DIFBGCVMUPQFYPA2G4O34RMTB343OYPXU5DJDVMN"
+                ),
+            ]
+        );
+        let account = |n| wallet_of(&signing_key_from_mnemonic(m, n).unwrap());
+        assert_eq!(
+            account(1).get("address"),
+            Some("GBAW5XGWORWVFE2XTJYDTLDHXTY2Q2MO73HYCGB3XMFMQ562Q2W2GJQX")
+        );
+        assert_eq!(
+            account(1).get("secret"),
+            Some("SCEPFFWGAG5P2VX5DHIYK3XEMZYLTYWIPWYEKXFHSK25RVMIUNJ7CTIS")
+        );
+        assert_eq!(
+            account(9).get("address"),
+            Some("GBTVYYDIYWGUQUTKX6ZMLGSZGMTESJYJKJWAATGZGITA25ZB6T5REF44")
+        );
+        assert_eq!(
+            account(9).get("secret"),
+            Some("SCJGVMJ66WAUHQHNLMWDFGY2E72QKSI3XGSBYV6BANDFUFE7VY4XNXXR")
+        );
+        assert_eq!(
+            address_from_secret(w.get("secret").unwrap()).unwrap(),
+            w.get("address").unwrap()
+        );
+    }
+
+    /// SEP-0005 test 3 (24 words) and test 5 (the BIP39 "abandon … about" phrase), account 0.
+    #[test]
+    fn sep0005_tests_3_and_5() {
+        let cases = [
+            (
+                "bench hurt jump file august wise shallow faculty impulse spring exact slush thunder author capable act festival slice deposit sauce coconut afford frown better",
+                "GC3MMSXBWHL6CPOAVERSJITX7BH76YU252WGLUOM5CJX3E7UCYZBTPJQ",
+            ),
+            (
+                "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
+                "GB3JDWCQJCWMJ3IILWIGDTQJJC5567PGVEVXSCVPEQOTDN64VJBDQBYX",
+            ),
+        ];
+        for (m, address) in cases {
+            assert_eq!(
+                wallet_from_mnemonic(m).unwrap().get("address"),
+                Some(address)
+            );
+        }
     }
 
     #[test]

@@ -324,7 +324,7 @@ impl Daemon {
             }
         };
         if let Some(only) = &self.config.transaction_ids {
-            if !only.iter().any(|id| *id == tx.id) {
+            if !only.contains(&tx.id) {
                 return;
             }
         }
