@@ -1,7 +1,10 @@
 //! BIP32 over secp256k1, with the version bytes each chain uses.
 
-use bip32::{ChildNumber, DerivationPath, ExtendedKey, ExtendedKeyAttrs, Prefix, XPrv, XPub};
+use bip32::{
+    ChildNumber, DerivationPath, ExtendedKey, ExtendedKeyAttrs, Prefix, PublicKey as _, XPrv, XPub,
+};
 use k256::ecdsa::VerifyingKey;
+use k256::{NonZeroScalar, ProjectivePoint};
 use kms_core::Chain;
 
 use crate::ChainError;
@@ -45,7 +48,11 @@ pub(crate) fn child_private(xprv: &XPrv, index: u32) -> Result<XPrv, ChainError>
 
 /// Parses an extended public key, insisting on the version the chain writes (as the
 /// original's bitcoinjs and hdkey do).
-pub(crate) fn parse_xpub(chain: Chain, xpub: &str, expected: XpubVersion) -> Result<XPub, ChainError> {
+pub(crate) fn parse_xpub(
+    chain: Chain,
+    xpub: &str,
+    expected: XpubVersion,
+) -> Result<XPub, ChainError> {
     let invalid = |reason: String| ChainError::InvalidXpub { chain, reason };
     let key: ExtendedKey = xpub.trim().parse().map_err(|e| invalid(format!("{e}")))?;
     if key.prefix.version() != expected.version {
@@ -63,7 +70,11 @@ pub(crate) fn parse_xpub(chain: Chain, xpub: &str, expected: XpubVersion) -> Res
     Ok(XPub::new(public, attrs))
 }
 
-/// The public key of the non-hardened child `index` of a parsed extended public key.
+/// The public key of the non-hardened child `index` of a parsed extended public key
+/// (BIP32 CKDpub): `IL = HMAC-SHA512(chain code, parent ‖ ser32(i))[..32]`, child =
+/// `IL·G + parent`. `IL·G` uses k256's precomputed base-point table, which makes this about
+/// twice as fast as `XPub::derive_child` (a generic scalar multiplication, plus a parent
+/// fingerprint nobody reads here).
 pub(crate) fn public_child(
     chain: Chain,
     parent: &XPub,
@@ -71,10 +82,24 @@ pub(crate) fn public_child(
 ) -> Result<VerifyingKey, ChainError> {
     let invalid = |reason: String| ChainError::InvalidXpub { chain, reason };
     let child = ChildNumber::new(index, false).map_err(|e| invalid(e.to_string()))?;
-    let derived = parent
-        .derive_child(child)
+    let (tweak, _) = parent
+        .public_key()
+        .derive_tweak(&parent.attrs().chain_code, child)
         .map_err(|e| invalid(e.to_string()))?;
-    Ok(*derived.public_key())
+    // BIP32: an IL not below the curve order (probability < 2^-127) has no child here.
+    let il =
+        Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(tweak.into())).ok_or_else(|| {
+            invalid(format!(
+                "index {index} has no child key (BIP32: IL is not a valid scalar)"
+            ))
+        })?;
+    let point = ProjectivePoint::mul_by_generator(&il)
+        + ProjectivePoint::from(*parent.public_key().as_affine());
+    VerifyingKey::from_affine(point.to_affine()).map_err(|_| {
+        invalid(format!(
+            "index {index} has no child key (the point at infinity)"
+        ))
+    })
 }
 
 /// Parses an extended public key (see [`parse_xpub`]) and returns its non-hardened child

@@ -13,7 +13,8 @@ use crate::{
 pub use crate::xpub::XpubDeriver;
 
 /// Why BNB wallets and keys are no longer made (spec §6.18).
-pub const BNB_SHUT_DOWN: &str = "BNB Beacon Chain has been shut down: BNB wallets and keys can no longer be created or stored \
+pub const BNB_SHUT_DOWN: &str =
+    "BNB Beacon Chain has been shut down: BNB wallets and keys can no longer be created or stored \
      (stored BNB entries can still be read with getmanagedwallet, export and getaddress)";
 
 /// Refuses chains that no longer take new wallets or keys (BNB Beacon Chain, shut down);

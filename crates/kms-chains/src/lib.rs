@@ -10,9 +10,11 @@
 pub mod ada;
 pub mod algo;
 mod base32;
+pub mod bch_tx;
 pub mod egld;
 mod error;
 pub mod evm;
+pub mod evm_tx;
 pub mod flow;
 mod hash;
 mod hd;
@@ -24,10 +26,12 @@ mod slip10;
 pub mod sol;
 pub mod tron;
 pub mod utxo;
+mod utxo_raw;
+pub mod utxo_tx;
 mod wallet;
 pub mod xlm;
-pub mod xrp;
 mod xpub;
+pub mod xrp;
 
 pub use error::ChainError;
 pub use wallet::GeneratedWallet;

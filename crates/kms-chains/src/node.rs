@@ -33,6 +33,20 @@ pub trait Node {
 
     /// `GET path` on an outside service.
     fn get_external(&mut self, service: ExternalService, path: &str) -> Result<Value, NodeError>;
+
+    /// `POST path` with a JSON body on an outside service (VET: the VeChain node's
+    /// `/accounts/*?revision=best` gas estimate).
+    fn post_external(
+        &mut self,
+        service: ExternalService,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, NodeError> {
+        let _ = body;
+        Err(NodeError(format!(
+            "POST {path} on {service:?} is not supported by this node"
+        )))
+    }
 }
 
 /// What to send after signing: `POST path` with `body` on the Tatum API.

@@ -180,6 +180,23 @@ pub struct SignContext<'a, 'w> {
 /// Signs one pending transaction and returns what to broadcast.
 pub fn sign_pending(ctx: SignContext<'_, '_>) -> Result<Broadcast, SignError> {
     match ctx.chain {
+        Chain::Btc | Chain::Ltc | Chain::Doge | Chain::Bch => {
+            crate::utxo_tx::sign_pending(ctx.chain, ctx.network, ctx.tx, ctx.wallets)
+        }
+        // KCS keys come from the ETH-like path (tatum-kcs); VET keys from the VET path,
+        // where the original derives with BNB and fails (quirk Q1, see `evm_tx::vet`).
+        Chain::Eth
+        | Chain::Bsc
+        | Chain::Matic
+        | Chain::Celo
+        | Chain::Klay
+        | Chain::Xdc
+        | Chain::One
+        | Chain::Kcs
+        | Chain::Vet => {
+            let key = account_private_key(ctx.tx, ctx.wallets)?;
+            crate::evm_tx::sign_kms(ctx.chain, ctx.network, ctx.tx, key.expose(), ctx.node)
+        }
         Chain::Bnb => Err(SignError::new(
             "BNB Beacon Chain has been shut down: its transactions can no longer be signed or broadcast",
         )),

@@ -238,10 +238,13 @@ fn check_random_wallet_chain(
         (Chain::Xrp | Chain::Xlm, Ok(w)) => {
             let names: Vec<&str> = w.fields().map(|(n, _)| n).collect();
             let consistent = w.get("mnemonic") == Some(m)
-                && w.get("secret").and_then(|s| keys::address_from_secret(chain, network, s).ok())
+                && w.get("secret")
+                    .and_then(|s| keys::address_from_secret(chain, network, s).ok())
                     == w.get("address").map(str::to_string);
             if names != ["mnemonic", "address", "secret"] || !consistent {
-                failures.push(format!("{label}: wallet_from_mnemonic answered {names:?}, consistent: {consistent}"));
+                failures.push(format!(
+                    "{label}: wallet_from_mnemonic answered {names:?}, consistent: {consistent}"
+                ));
             }
         }
         _ => failures.push(format!("{label}: wallet_from_mnemonic answered {wallet:?}")),

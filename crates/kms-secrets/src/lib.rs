@@ -7,6 +7,11 @@
 #![forbid(unsafe_code)]
 
 use std::io::{BufRead, IsTerminal};
+use std::time::Duration;
+
+pub mod aws;
+pub mod azure;
+pub mod vgs;
 
 use kms_core::SecretString;
 use zeroize::Zeroizing;
@@ -39,8 +44,12 @@ pub enum SecretsError {
     NoPassword,
     #[error("the wallet password is empty")]
     EmptyPassword,
-    #[error("reading the password from {0} is not supported in this build yet; use TATUM_KMS_PASSWORD or the prompt")]
-    SourceNotSupported(&'static str),
+    #[error("password source not configured: {0}")]
+    Config(String),
+    #[error("{0}")]
+    Store(String),
+    #[error("cannot reach {what}: {reason}")]
+    Unreachable { what: String, reason: String },
     #[error("no {what} given: {how}")]
     NoInput {
         what: &'static str,
@@ -57,14 +66,55 @@ pub const PASSWORD_ENV: &str = "TATUM_KMS_PASSWORD";
 const PASSWORD_PROMPT: &str =
     "Enter password to access wallet store (or set env var TATUM_KMS_PASSWORD):";
 
-/// The wallet password from the chosen source.
+/// Reads a configuration variable; empty counts as unset.
+pub type Env = dyn Fn(&str) -> Option<String>;
+
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The wallet password from the chosen source, configured by the process environment.
 pub fn wallet_password(source: PasswordSource) -> Result<SecretString, SecretsError> {
+    password_from(source, &process_env)
+}
+
+/// The wallet password from the chosen source, configured by `env`.
+pub fn password_from(source: PasswordSource, env: &Env) -> Result<SecretString, SecretsError> {
     match source {
         PasswordSource::Local => local_password(),
-        PasswordSource::Aws => Err(SecretsError::SourceNotSupported("AWS Secrets Manager")),
-        PasswordSource::Azure => Err(SecretsError::SourceNotSupported("Azure Key Vault")),
-        PasswordSource::Vgs => Err(SecretsError::SourceNotSupported("VGS")),
+        PasswordSource::Aws => aws::password(env),
+        PasswordSource::Azure => azure::password(env),
+        PasswordSource::Vgs => vgs::password(env),
     }
+}
+
+/// One HTTP client setting for every secret store: 15 s per request, statuses as values.
+pub(crate) fn http_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(15)))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// Status and body of an answer, or why there was none.
+pub(crate) fn read(
+    response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    what: &str,
+) -> Result<(u16, String), SecretsError> {
+    let mut response = response.map_err(|e| SecretsError::Unreachable {
+        what: what.to_string(),
+        reason: e.to_string(),
+    })?;
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| SecretsError::Unreachable {
+            what: what.to_string(),
+            reason: e.to_string(),
+        })?;
+    Ok((status, text))
 }
 
 fn local_password() -> Result<SecretString, SecretsError> {

@@ -326,7 +326,7 @@ fn a_running_daemon_picks_up_new_wallets_serves_metrics_and_stops_on_sigterm() {
     let emu = emulator();
     let kms = kms_for(&emu);
     add_eth_wallet(&kms);
-    let mut child = kms
+    let child = kms
         .command(&[
             "daemon",
             "--testnet",

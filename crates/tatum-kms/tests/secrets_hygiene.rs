@@ -22,6 +22,9 @@ fn canary_mnemonic_and_password_never_appear_on_stderr() {
     kms.env
         .push(("TATUM_API_KEY".into(), "api-key-canary-0123456789".into()));
     kms.env.push(("TATUM_KMS_DEBUG_MODE".into(), "true".into()));
+    // The daemon pass runs against nothing (fails fast) so its logs can be checked too.
+    kms.env
+        .push(("TATUM_API_URL".into(), "http://127.0.0.1:9".into()));
     let stored = kms.run_with_stdin(&["storemanagedwallet", "ETH"], &format!("{CANARY}\n"));
     stored.assert_ok();
     assert_clean("storemanagedwallet stdout", &stored.stdout);
@@ -56,7 +59,10 @@ fn canary_mnemonic_and_password_never_appear_on_stderr() {
             vec!["getaddress".into(), "missing".into(), "0".into()],
             None,
         ),
-        (vec!["daemon".into(), "--testnet".into()], None),
+        (
+            vec!["daemon".into(), "--testnet".into(), "--runOnce".into()],
+            None,
+        ),
         (vec!["daemon".into()], None),
         // Refused inputs must not echo what was typed.
         (
