@@ -1,0 +1,311 @@
+//! The original's recorded daemon runs (fixtures/sign/<case>/, copied from the shared
+//! vectors) replayed through our daemon binary and our emulator: what reaches the API —
+//! every broadcast (path and JSON body), every JSON-RPC `sendTransaction`, the ids reported
+//! to the error batch, success of the exit code — must equal what the original sent.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::fixture;
+use kms_emulator::{Emulator, Scenario};
+use serde_json::Value;
+
+/// Chains whose signing is still to come: their cases must fail by reporting every pending
+/// id with "not supported yet" (never a wrong broadcast).
+const PENDING_CHAINS: &[&str] = &[
+    "sol_testnet",
+    "tron_testnet",
+    "xlm_testnet",
+    "xrp_testnet_ed25519_secp256k1",
+    "algo_testnet",
+];
+
+/// The original fails this case by a bug (VET derived with BNB, quirk Q1); we derive VET and
+/// ask the VeChain node, which this test points at a closed port: the id is reported too,
+/// for a different reason (see docs/COMPATIBILITY.md).
+const VET_CASE: &str = "vet_testnet_mnemonic_index_error";
+
+struct Essentials {
+    broadcasts: Vec<(String, String)>,
+    sends: Vec<String>,
+    errors: BTreeSet<String>,
+}
+
+fn essentials(requests: &[Value]) -> Essentials {
+    let mut e = Essentials {
+        broadcasts: Vec::new(),
+        sends: Vec::new(),
+        errors: BTreeSet::new(),
+    };
+    for r in requests {
+        let path = r["path"]
+            .as_str()
+            .unwrap_or("")
+            .split('?')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let body: Value =
+            serde_json::from_str(r["body"].as_str().unwrap_or("")).unwrap_or(Value::Null);
+        if path == "/v3/tatum/kms/batch" {
+            for err in body["errors"].as_array().into_iter().flatten() {
+                e.errors
+                    .insert(err["signatureId"].as_str().unwrap_or("").to_string());
+            }
+        } else if path.contains("broadcast") && r["method"] == "POST" {
+            e.broadcasts.push((path, canonical(&body)));
+        } else if body["method"] == "sendTransaction" {
+            e.sends.push(canonical(&body["params"]));
+        }
+    }
+    e.broadcasts.sort();
+    e.sends.sort();
+    e
+}
+
+/// JSON with sorted keys, so key order does not matter for the comparison of bodies
+/// (byte order of `txData` strings does).
+fn canonical(v: &Value) -> String {
+    fn sort(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                Value::Object(keys.into_iter().map(|k| (k.clone(), sort(&m[k]))).collect())
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
+            other => other.clone(),
+        }
+    }
+    sort(v).to_string()
+}
+
+fn recorded(case: &Path) -> Vec<Value> {
+    std::fs::read_to_string(case.join("mock_requests.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+struct Outcome {
+    code: Option<i32>,
+    got: Essentials,
+    stdout: String,
+}
+
+/// Runs one case in `dir` (wallet files copied there; the journal lands beside them).
+fn run_case(case: &Path, dir: &Path, emulator: Option<&Emulator>) -> Outcome {
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(case.join("case.json")).unwrap()).unwrap();
+    let scenario: Scenario =
+        serde_json::from_str(&std::fs::read_to_string(case.join("mock_config.json")).unwrap())
+            .unwrap();
+    let own;
+    let emu = match emulator {
+        Some(e) => e,
+        None => {
+            own = Emulator::start("127.0.0.1:0", scenario, None).unwrap();
+            &own
+        }
+    };
+    let before = emu.requests().len();
+    let old_url = meta["env"]["TATUM_API_URL"].as_str().unwrap().to_string();
+    let mut cmd = Command::new(common::BIN);
+    for arg in meta["argv"].as_array().unwrap()[1..]
+        .iter()
+        .map(|a| a.as_str().unwrap())
+    {
+        if let Some(path) = arg.strip_prefix("--path=") {
+            let name = Path::new(path).file_name().unwrap();
+            cmd.arg(format!("--path={}", dir.join(name).display()));
+        } else {
+            cmd.arg(arg.replace(&old_url, &emu.url()));
+        }
+    }
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .current_dir(dir)
+        .env("TATUM_KMS_VECHAIN_NODE_URL", "http://127.0.0.1:9")
+        .env("TATUM_KMS_POLYGON_GAS_STATION_URL", "http://127.0.0.1:9");
+    for (k, v) in meta["env"].as_object().unwrap() {
+        cmd.env(k, v.as_str().unwrap().replace(&old_url, &emu.url()));
+    }
+    let out = cmd.stdin(std::process::Stdio::null()).output().unwrap();
+    Outcome {
+        code: out.status.code(),
+        got: essentials(&emu.requests()[before..]),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr),
+    }
+}
+
+fn case_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixture("sign"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("case.json").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn wallet_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["wallet.dat", "wallet2.dat"] {
+        std::fs::copy(fixture(&format!("sign/{name}")), dir.path().join(name)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn every_recorded_case_replays() {
+    let mut failures = Vec::new();
+    let mut identical = 0;
+    let cases = case_dirs();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let meta: Value =
+            serde_json::from_str(&std::fs::read_to_string(case.join("case.json")).unwrap())
+                .unwrap();
+        let want = essentials(&recorded(case));
+        let dir = wallet_dir();
+        let o = run_case(case, dir.path(), None);
+        let want_ok = meta["exitCode"] == 0;
+        let mut why = Vec::new();
+        if PENDING_CHAINS.contains(&name.as_str()) || name == VET_CASE {
+            let pending: BTreeSet<String> = meta["pendingTransactions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t["id"].as_str().map(str::to_string))
+                .collect();
+            if !o.got.broadcasts.is_empty() {
+                why.push(format!(
+                    "broadcast for a chain that cannot sign yet: {:?}",
+                    o.got.broadcasts
+                ));
+            }
+            if o.got.errors != pending {
+                why.push(format!(
+                    "reported {:?}, expected every pending id {:?}",
+                    o.got.errors, pending
+                ));
+            }
+        } else {
+            if o.got.broadcasts != want.broadcasts {
+                why.push(format!(
+                    "broadcasts differ:\n  ours {:?}\n  orig {:?}",
+                    o.got.broadcasts, want.broadcasts
+                ));
+            }
+            if o.got.sends != want.sends {
+                why.push("sendTransaction differs".to_string());
+            }
+            if o.got.errors != want.errors {
+                why.push(format!(
+                    "error ids differ: ours {:?}, original {:?}",
+                    o.got.errors, want.errors
+                ));
+            }
+            if why.is_empty() {
+                identical += 1;
+            }
+        }
+        if (o.code == Some(0)) != want_ok {
+            why.push(format!("exit {:?}, original {}", o.code, meta["exitCode"]));
+        }
+        if !why.is_empty() {
+            failures.push(format!(
+                "{name}: {}\n{}",
+                why.join("; "),
+                o.stdout.lines().take(30).collect::<Vec<_>>().join("\n")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+    eprintln!(
+        "{identical} recorded cases byte-identical, {} pending chains, {} total",
+        PENDING_CHAINS.len(),
+        cases.len()
+    );
+    assert!(
+        identical >= 13,
+        "only {identical} cases compared byte for byte"
+    );
+}
+
+/// A restart (same wallet directory and journal, the API listing the same transactions
+/// again) re-broadcasts the same bytes and never signs again.
+#[test]
+fn restart_rebroadcasts_without_signing_again() {
+    let case = fixture("sign/eth_testnet_native_erc20");
+    let dir = wallet_dir();
+    let first = run_case(&case, dir.path(), None);
+    assert_eq!(first.code, Some(0));
+    let second = run_case(&case, dir.path(), None);
+    assert_eq!(second.code, Some(0));
+    assert_eq!(
+        first.got.broadcasts, second.got.broadcasts,
+        "same signed bytes"
+    );
+    assert_eq!(first.got.broadcasts.len(), 3);
+    let journal = std::fs::read_to_string(dir.path().join("wallet.dat.journal")).unwrap();
+    let signed = journal
+        .lines()
+        .filter(|l| l.contains("\"state\":\"signed\""))
+        .count();
+    assert_eq!(signed, 3, "each id signed once:\n{journal}");
+    assert!(
+        second.stdout.contains("was signed before"),
+        "{}",
+        second.stdout
+    );
+}
+
+/// Two daemons on one store and journal, at the same time: no pending id is signed twice.
+#[test]
+fn two_daemons_on_one_store_never_both_sign_an_id() {
+    let case = fixture("sign/eth_testnet_native_erc20");
+    let scenario: Scenario =
+        serde_json::from_str(&std::fs::read_to_string(case.join("mock_config.json")).unwrap())
+            .unwrap();
+    for _ in 0..3 {
+        let dir = wallet_dir();
+        let emu = Emulator::start("127.0.0.1:0", scenario.clone(), None).unwrap();
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| run_case(&case, dir.path(), Some(&emu)));
+            let b = s.spawn(|| run_case(&case, dir.path(), Some(&emu)));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert_eq!((a.code, b.code), (Some(0), Some(0)));
+        let journal = std::fs::read_to_string(dir.path().join("wallet.dat.journal")).unwrap();
+        let mut ids = Vec::new();
+        for line in journal
+            .lines()
+            .filter(|l| l.contains("\"state\":\"signed\""))
+        {
+            let v: Value = serde_json::from_str(line).unwrap();
+            ids.push(v["id"].as_str().unwrap().to_string());
+        }
+        let unique: BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(ids.len(), unique.len(), "an id was signed twice: {ids:?}");
+        assert_eq!(unique.len(), 3);
+        // Whatever was broadcast, by either daemon, is one of the three signed payloads.
+        let all = essentials(&emu.requests());
+        let distinct: BTreeSet<&(String, String)> = all.broadcasts.iter().collect();
+        assert_eq!(distinct.len(), 3, "{:?}", all.broadcasts);
+    }
+}
