@@ -55,11 +55,7 @@ pub struct TatumApi {
 
 impl TatumApi {
     pub fn new(base: &str, api_key: &str, timeout: Duration, external: ExternalUrls) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent = agent(timeout);
         Self {
             agent,
             base: base.trim_end_matches('/').to_string(),
@@ -172,6 +168,20 @@ impl TatumApi {
             ExternalService::FlowAccessNode { testnet: true } => &self.external.flow_testnet,
         }
     }
+}
+
+/// An HTTP client: rustls with the system's root certificates, a timeout for every request,
+/// HTTP statuses as values (the API's error bodies are reported).
+pub fn agent(timeout: Duration) -> ureq::Agent {
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+        .build();
+    ureq::Agent::config_builder()
+        .tls_config(tls)
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into()
 }
 
 fn kind(v: &Value) -> &'static str {

@@ -108,11 +108,7 @@ impl Daemon {
             config.http_timeout,
             config.external.clone(),
         );
-        let four_eye: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(config.http_timeout))
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let four_eye = api::agent(config.http_timeout);
         let log = Logger {
             json: config.log_json,
         };

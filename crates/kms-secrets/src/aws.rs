@@ -204,17 +204,19 @@ pub fn password(env: &Env) -> Result<SecretString, SecretsError> {
             amz_date: &amz_date,
         },
     );
-    let mut request = http_agent()
-        .post(&format!("{endpoint}/"))
-        .header("content-type", content_type)
-        .header("x-amz-date", &amz_date)
-        .header("x-amz-target", target)
-        .header("authorization", &auth);
-    if let Some(token) = &creds.session_token {
-        request = request.header("x-amz-security-token", token);
-    }
-    let response = request.send(body.as_bytes());
-    let (status, text) = crate::read(response, &format!("AWS Secrets Manager at {endpoint}"))?;
+    let send = || {
+        let mut request = http_agent()
+            .post(&format!("{endpoint}/"))
+            .header("content-type", content_type)
+            .header("x-amz-date", &amz_date)
+            .header("x-amz-target", target)
+            .header("authorization", &auth);
+        if let Some(token) = &creds.session_token {
+            request = request.header("x-amz-security-token", token);
+        }
+        request.send(body.as_bytes())
+    };
+    let (status, text) = crate::call(send, &format!("AWS Secrets Manager at {endpoint}"))?;
     if status != 200 {
         // JSON protocol errors carry `__type`; signature errors come as XML `<Code>`.
         let kind = serde_json::from_str::<Value>(&text)

@@ -57,27 +57,34 @@ fn token(env: &Env) -> Result<Zeroizing<String>, SecretsError> {
             ("client_secret", &secret),
             ("scope", SCOPE),
         ]));
-        let response = http_agent()
-            .post(&url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send(body.as_bytes());
-        crate::read(response, &format!("the Azure token endpoint {url}"))?
+        crate::call(
+            || {
+                http_agent()
+                    .post(&url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .send(body.as_bytes())
+            },
+            &format!("the Azure token endpoint {url}"),
+        )?
     } else if let (Some(endpoint), Some(header)) =
         (env("IDENTITY_ENDPOINT"), env("IDENTITY_HEADER"))
     {
         // App Service / Container Apps managed identity.
         let url = format!("{endpoint}?api-version=2019-08-01&resource=https://vault.azure.net");
-        let response = http_agent()
-            .get(&url)
-            .header("X-IDENTITY-HEADER", &header)
-            .call();
-        crate::read(response, "the managed identity endpoint")?
+        crate::call(
+            || {
+                http_agent()
+                    .get(&url)
+                    .header("X-IDENTITY-HEADER", &header)
+                    .call()
+            },
+            "the managed identity endpoint",
+        )?
     } else {
         // VM / AKS managed identity (IMDS).
         let base = env("AZURE_IMDS_ENDPOINT").unwrap_or_else(|| "http://169.254.169.254".into());
         let url = format!("{}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net", base.trim_end_matches('/'));
-        let response = http_agent().get(&url).header("Metadata", "true").call();
-        crate::read(response, "the Azure instance metadata service (no AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET set)")?
+        crate::call(|| http_agent().get(&url).header("Metadata", "true").call(), "the Azure instance metadata service (no AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET set)")?
     };
     let (status, text) = answer;
     let text = Zeroizing::new(text);
@@ -113,11 +120,15 @@ pub fn password(env: &Env) -> Result<SecretString, SecretsError> {
         format!("{vault}/secrets/{name}/{version}?api-version={API_VERSION}")
     };
     let bearer = Zeroizing::new(format!("Bearer {}", token.as_str()));
-    let response = http_agent()
-        .get(&url)
-        .header("authorization", bearer.as_str())
-        .call();
-    let (status, text) = crate::read(response, &format!("Azure Key Vault {vault}"))?;
+    let (status, text) = crate::call(
+        || {
+            http_agent()
+                .get(&url)
+                .header("authorization", bearer.as_str())
+                .call()
+        },
+        &format!("Azure Key Vault {vault}"),
+    )?;
     let text = Zeroizing::new(text);
     match status {
         200 => {}

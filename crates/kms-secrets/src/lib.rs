@@ -88,13 +88,33 @@ pub fn password_from(source: PasswordSource, env: &Env) -> Result<SecretString, 
     }
 }
 
-/// One HTTP client setting for every secret store: 15 s per request, statuses as values.
+/// One HTTP client setting for every secret store: TLS through rustls with the system's
+/// root certificates, 15 s per request, statuses as values.
 pub(crate) fn http_agent() -> ureq::Agent {
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+        .build();
     ureq::Agent::config_builder()
+        .tls_config(tls)
         .timeout_global(Some(Duration::from_secs(15)))
         .http_status_as_error(false)
         .build()
         .into()
+}
+
+/// Sends a request, and once more after a short pause when the first try failed in a way
+/// that may pass (no connection, timeout, 429, 5xx).
+pub(crate) fn call(
+    send: impl Fn() -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    what: &str,
+) -> Result<(u16, String), SecretsError> {
+    match read(send(), what) {
+        Ok((status, _)) if status == 429 || (500..600).contains(&status) => {}
+        Err(SecretsError::Unreachable { .. }) => {}
+        done => return done,
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    read(send(), what)
 }
 
 /// Status and body of an answer, or why there was none.

@@ -24,11 +24,15 @@ pub fn password(env: &Env) -> Result<SecretString, SecretsError> {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(credentials.as_bytes())
     ));
-    let response = http_agent()
-        .get(&url)
-        .header("authorization", basic.as_str())
-        .call();
-    let (status, text) = crate::read(response, &format!("VGS at {base}"))?;
+    let (status, text) = crate::call(
+        || {
+            http_agent()
+                .get(&url)
+                .header("authorization", basic.as_str())
+                .call()
+        },
+        &format!("VGS at {base}"),
+    )?;
     let text = Zeroizing::new(text);
     match status {
         200 => {}

@@ -335,3 +335,29 @@ fn vgs_alias_with_basic_auth() {
     ));
     assert!(e.starts_with("cannot reach VGS"), "{e}");
 }
+
+#[test]
+fn one_retry_on_a_transient_failure() {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", server.server_addr().to_ip().unwrap());
+    std::thread::spawn(move || {
+        for (n, req) in server.incoming_requests().enumerate() {
+            let (status, body) = if n == 0 {
+                (503, "{}".to_string())
+            } else {
+                (200, r#"{"data":[{"value":"after-retry"}]}"#.to_string())
+            };
+            let _ = req.respond(tiny_http::Response::from_string(body).with_status_code(status));
+        }
+    });
+    let env = env_of(&[
+        ("TATUM_KMS_VGS_URL", &url),
+        ("TATUM_KMS_VGS_USERNAME", "u"),
+        ("TATUM_KMS_VGS_PASSWORD", "p"),
+        ("TATUM_KMS_VGS_ALIAS", "a"),
+    ]);
+    assert_eq!(
+        password_from(PasswordSource::Vgs, &env).unwrap().expose(),
+        "after-retry"
+    );
+}
