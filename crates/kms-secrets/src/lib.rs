@@ -11,6 +11,7 @@ use std::time::Duration;
 
 pub mod aws;
 pub mod azure;
+pub mod vault;
 pub mod vgs;
 
 use kms_core::SecretString;
@@ -24,6 +25,8 @@ pub enum PasswordSource {
     Aws,
     Azure,
     Vgs,
+    /// HashiCorp Vault / OpenBao KV v2 (not in the original).
+    Vault,
 }
 
 impl PasswordSource {
@@ -34,6 +37,7 @@ impl PasswordSource {
             PasswordSource::Aws => "AWS",
             PasswordSource::Azure => "AZURE",
             PasswordSource::Vgs => "VGS",
+            PasswordSource::Vault => "VAULT",
         }
     }
 }
@@ -85,6 +89,7 @@ pub fn password_from(source: PasswordSource, env: &Env) -> Result<SecretString, 
         PasswordSource::Aws => aws::password(env),
         PasswordSource::Azure => azure::password(env),
         PasswordSource::Vgs => vgs::password(env),
+        PasswordSource::Vault => vault::password(env),
     }
 }
 

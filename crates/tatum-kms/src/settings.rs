@@ -53,7 +53,7 @@ impl Settings {
     }
 }
 
-/// `--aws`, then `--azure`, then `--vgs`, as the original checks them.
+/// `--aws`, then `--azure`, then `--vgs`, as the original checks them; then `--vault`.
 fn password_source(flags: &Flags) -> PasswordSource {
     if flags.aws == Some(true) {
         PasswordSource::Aws
@@ -61,6 +61,8 @@ fn password_source(flags: &Flags) -> PasswordSource {
         PasswordSource::Azure
     } else if flags.vgs == Some(true) {
         PasswordSource::Vgs
+    } else if flags.vault == Some(true) {
+        PasswordSource::Vault
     } else {
         PasswordSource::Local
     }
