@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod audit;
 pub mod journal;
 pub mod log;
 pub mod metrics;
@@ -50,6 +51,8 @@ pub struct DaemonConfig {
     pub wallets: Option<Vec<String>>,
     pub transaction_ids: Option<Vec<String>>,
     pub journal_path: PathBuf,
+    /// Hash-chained audit log of every decision (see [`audit`]).
+    pub audit_path: Option<PathBuf>,
     pub metrics_addr: Option<String>,
     pub log_json: bool,
     pub http_timeout: Duration,
@@ -62,6 +65,8 @@ pub enum DaemonError {
     Store(#[from] kms_store::StoreError),
     #[error(transparent)]
     Journal(#[from] journal::JournalError),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
     #[error("metrics endpoint: {0}")]
     Metrics(String),
     #[error("the Tatum API could not be reached: {0}")]
@@ -87,6 +92,7 @@ pub struct Daemon {
     wallets: Wallets,
     wallets_stamp: Option<(SystemTime, u64)>,
     journal: Journal,
+    audit: Option<audit::AuditLog>,
     log: Logger,
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
@@ -102,6 +108,10 @@ impl Daemon {
         let wallets = store.read(&password)?;
         let wallets_stamp = stamp(&store);
         let journal = Journal::open(&config.journal_path)?;
+        let audit = match &config.audit_path {
+            Some(path) => Some(audit::AuditLog::open(path)?),
+            None => None,
+        };
         let api = TatumApi::new(
             &config.api_url,
             &config.api_key,
@@ -121,10 +131,19 @@ impl Daemon {
             wallets,
             wallets_stamp,
             journal,
+            audit,
             log,
             metrics: Arc::new(Metrics::default()),
             stop: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    fn audit(&mut self, event: &str, id: &str, chain: Chain, fields: Value) {
+        if let Some(log) = self.audit.as_mut() {
+            if let Err(e) = log.record(event, id, chain.code(), fields) {
+                self.log.error("audit", &e.to_string(), json!({"id": id}));
+            }
+        }
     }
 
     /// Set to stop after the transaction in hand (SIGINT/SIGTERM).
@@ -302,6 +321,7 @@ impl Daemon {
                     format!("The pending transaction is malformed and was not signed: {e}");
                 match raw.get("id").and_then(Value::as_str) {
                     Some(id) => {
+                        self.audit("error", id, chain, json!({"error": message}));
                         self.log.error(
                             "malformed",
                             &format!("{message} (id {id})"),
@@ -324,6 +344,13 @@ impl Daemon {
                 return;
             }
         }
+        let wallet_ids: Vec<String> = tx
+            .hashes
+            .iter()
+            .cloned()
+            .chain(tx.signatures.iter().flatten().map(|s| s.id.clone()))
+            .collect();
+        self.audit("fetched", &tx.id, chain, json!({"walletIds": wallet_ids}));
         if let Err(e) = self.journal.refresh() {
             self.log.error("journal", &e.to_string(), json!({}));
         }
@@ -345,7 +372,14 @@ impl Daemon {
                 &format!("External url '{url}' is present, checking against it."),
                 json!({"id": tx.id}),
             );
-            if let Err(why) = self.four_eye_approves(&url, &tx.id, &raw) {
+            let answer = self.four_eye_approves(&url, &tx.id, &raw);
+            self.audit(
+                "foureye",
+                &tx.id,
+                chain,
+                json!({"approved": answer.is_ok(), "reason": answer.as_ref().err()}),
+            );
+            if let Err(why) = answer {
                 self.log.warn(
                     "foureye_denied",
                     &format!(
@@ -393,6 +427,12 @@ impl Daemon {
                 return;
             }
         };
+        self.audit(
+            "signed",
+            &tx.id,
+            chain,
+            json!({"walletIds": wallet_ids, "payloadSha256": journal::payload_hash(&broadcast)}),
+        );
         if let Err(e) = self
             .journal
             .record_signed(&claim, &tx.id, chain.code(), &broadcast)
@@ -439,6 +479,12 @@ impl Daemon {
                 self.metrics
                     .add("tatum_kms_transactions_signed_total", chain.code(), 1.0);
                 report.signed += 1;
+                self.audit(
+                    "broadcast",
+                    id,
+                    chain,
+                    json!({"path": b.path, "payloadSha256": journal::payload_hash(b), "answer": answer}),
+                );
                 self.log.info(
                     "broadcast",
                     &format!("Tx was processed: {id}"),
@@ -465,6 +511,7 @@ impl Daemon {
         self.metrics
             .add("tatum_kms_transactions_failed_total", chain.code(), 1.0);
         report.failed += 1;
+        self.audit("error", id, chain, json!({"error": message}));
         errors.push((id.to_string(), message));
     }
 

@@ -80,12 +80,27 @@ pub enum Command {
     /// Show the environment variables tatum-kms uses (secrets masked).
     #[command(name = "checkconfig")]
     CheckConfig,
+    /// Audit log tools: `audit verify FILE` checks its hash chain.
+    #[command(name = "audit")]
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Show a report of the system and the requested wallets, with warnings.
     #[command(name = "report")]
     Report {
         /// Comma-separated signature ids.
         #[arg(value_name = "SIGNATURE_IDS")]
         ids: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Check the hash chain of an audit log; names the first broken line.
+    Verify {
+        #[arg(value_name = "FILE")]
+        path: PathBuf,
     },
 }
 
@@ -101,6 +116,9 @@ pub struct DaemonArgs {
     /// Signing journal file (default: the wallet file's path + `.journal`).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+    /// Hash-chained audit log (default: the wallet file's path + `.audit.log`).
+    #[arg(long = "audit-log", alias = "auditLog", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -48,6 +48,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Export => commands::read::export(s),
         Command::CheckConfig => commands::checkconfig::run(s),
         Command::Report { ids } => commands::report::run(s, ids.as_deref()),
+        Command::Audit { action } => commands::audit::run(action),
     }
 }
 

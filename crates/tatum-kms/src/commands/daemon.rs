@@ -54,6 +54,11 @@ pub fn run(settings: &Settings, flags: &Flags, args: &DaemonArgs) -> Result<()> 
         p.push(".journal");
         p.into()
     });
+    let audit_path = args.audit_log.clone().unwrap_or_else(|| {
+        let mut p = settings.wallet_path.clone().into_os_string();
+        p.push(".audit.log");
+        p.into()
+    });
     let config = DaemonConfig {
         api_url: env("TATUM_API_URL").unwrap_or_else(|| "https://api.tatum.io".to_string()),
         api_key,
@@ -70,6 +75,7 @@ pub fn run(settings: &Settings, flags: &Flags, args: &DaemonArgs) -> Result<()> 
         wallets: csv(flags.wallets.as_deref()),
         transaction_ids: csv(flags.transaction_ids.as_deref()),
         journal_path,
+        audit_path: Some(audit_path),
         metrics_addr: args.metrics_addr.clone(),
         log_json: args.log_json,
         http_timeout: Duration::from_secs(

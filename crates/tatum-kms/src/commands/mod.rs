@@ -1,5 +1,6 @@
 //! One function per command; each takes the resolved [`Settings`].
 
+pub mod audit;
 pub mod checkconfig;
 pub mod daemon;
 pub mod read;
