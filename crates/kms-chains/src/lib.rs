@@ -9,9 +9,11 @@
 
 pub mod ada;
 pub mod algo;
+pub mod algo_tx;
 mod base32;
 pub mod bch_tx;
 pub mod egld;
+pub mod egld_tx;
 mod error;
 pub mod evm;
 pub mod evm_tx;
@@ -24,14 +26,18 @@ pub mod node;
 pub mod signing;
 mod slip10;
 pub mod sol;
+pub mod sol_tx;
 pub mod tron;
+pub mod tron_tx;
 pub mod utxo;
 mod utxo_raw;
 pub mod utxo_tx;
 mod wallet;
 pub mod xlm;
+pub mod xlm_tx;
 mod xpub;
 pub mod xrp;
+pub mod xrp_tx;
 
 pub use error::ChainError;
 pub use wallet::GeneratedWallet;

@@ -34,6 +34,14 @@ pub trait Node {
     /// `GET path` on an outside service.
     fn get_external(&mut self, service: ExternalService, path: &str) -> Result<Value, NodeError>;
 
+    /// Waits `millis` milliseconds before the next poll of a signing flow that waits for
+    /// the network (SOL: between `getTransaction` polls, 1 s, 2 s, … as the original).
+    /// Chain code never sleeps itself: it asks here, so a test node can return at once (and
+    /// record the waits). The default sleeps, which is what the daemon wants.
+    fn pause(&mut self, millis: u64) {
+        std::thread::sleep(std::time::Duration::from_millis(millis));
+    }
+
     /// `POST path` with a JSON body on an outside service (VET: the VeChain node's
     /// `/accounts/*?revision=best` gas estimate).
     fn post_external(

@@ -167,6 +167,37 @@ pub fn account_private_key(
     }
 }
 
+/// XRP, XLM and ALGO (spec §3.1 step 5): `wallets[0].secret`, falling back to its
+/// `privateKey` (what `generatemanagedprivatekeybatch` stores). These wallets hold one
+/// account, so `tx.index` plays no part. Without a first wallet or with neither field, the
+/// transaction cannot be signed (the original fails with a TypeError or in `fromSeed`).
+pub fn account_secret(
+    tx: &PendingTransaction,
+    wallets: &[TxWallet<'_>],
+) -> Result<SecretString, SignError> {
+    let first = wallets.first();
+    if let Some(secret) = first.and_then(|w| w.entry.secret().or_else(|| w.private_key())) {
+        return Ok(SecretString::from(secret));
+    }
+    let ids = tx
+        .hashes
+        .iter()
+        .cloned()
+        .chain(tx.signatures.iter().flatten().map(|s| s.id.clone()))
+        .collect::<Vec<_>>()
+        .join(",");
+    Err(SignError::new(match first {
+        None => format!(
+            "Wallet {ids} was not found: KMS transaction {} cannot be signed",
+            tx.id
+        ),
+        Some(w) => format!(
+            "Wallet {} has no secret or privateKey: KMS transaction {} cannot be signed",
+            w.id, tx.id
+        ),
+    }))
+}
+
 /// Everything a chain signer gets.
 pub struct SignContext<'a, 'w> {
     pub chain: Chain,
@@ -196,6 +227,31 @@ pub fn sign_pending(ctx: SignContext<'_, '_>) -> Result<Broadcast, SignError> {
         | Chain::Vet => {
             let key = account_private_key(ctx.tx, ctx.wallets)?;
             crate::evm_tx::sign_kms(ctx.chain, ctx.network, ctx.tx, key.expose(), ctx.node)
+        }
+        // Every wallet's private key plus `mintPK` (spec §3.1 step 5); sent and confirmed
+        // inside signing, then the id is reported (Q17).
+        Chain::Sol => crate::sol_tx::sign_kms(ctx.tx, ctx.wallets, ctx.node),
+        Chain::Egld => {
+            let key = account_private_key(ctx.tx, ctx.wallets)?;
+            crate::egld_tx::sign_kms(ctx.tx, key.expose(), ctx.node)
+        }
+        // TRON is an account chain (§3.1 step 4); no network calls, the KMS broadcasts.
+        Chain::Tron => {
+            let key = account_private_key(ctx.tx, ctx.wallets)?;
+            crate::tron_tx::sign_kms(ctx.tx, key.expose())
+        }
+        // XRP, XLM, ALGO sign with `wallets[0].secret`, else its `privateKey` (step 5).
+        Chain::Xrp => {
+            let secret = account_secret(ctx.tx, ctx.wallets)?;
+            crate::xrp_tx::sign_kms(ctx.tx, secret.expose())
+        }
+        Chain::Xlm => {
+            let secret = account_secret(ctx.tx, ctx.wallets)?;
+            crate::xlm_tx::sign_kms(ctx.tx, secret.expose(), ctx.network)
+        }
+        Chain::Algo => {
+            let secret = account_secret(ctx.tx, ctx.wallets)?;
+            crate::algo_tx::sign_kms(ctx.tx, secret.expose())
         }
         Chain::Bnb => Err(SignError::new(
             "BNB Beacon Chain has been shut down: its transactions can no longer be signed or broadcast",
