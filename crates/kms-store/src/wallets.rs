@@ -89,6 +89,12 @@ impl Wallets {
         self.entries.shift_insert(0, signature_id, entry);
     }
 
+    /// Appends an entry after the others (readers rebuilding a map in file order).
+    pub(crate) fn push_back(&mut self, signature_id: String, entry: WalletEntry) {
+        self.entries.shift_remove(&signature_id);
+        self.entries.insert(signature_id, entry);
+    }
+
     /// Removes an entry, keeping the order of the others.
     pub fn remove(&mut self, signature_id: &str) -> Option<WalletEntry> {
         self.entries.shift_remove(signature_id)

@@ -8,7 +8,9 @@ use clap::{Args, Parser, Subcommand};
 const AFTER_HELP: &str = "\
 Configuration is read from the environment, then from .env in the working directory, then from \
 ~/.tatumrc/.env (or --envFile). The wallet password comes from TATUM_KMS_PASSWORD or a hidden \
-prompt. Secrets to store are asked at a hidden prompt, or read from standard input when it is a pipe.";
+prompt. Secrets to store are asked at a hidden prompt, or read from standard input when it is a pipe. \
+New wallet files are in the v2 format (TATUM_KMS_NEW_FILE_FORMAT=legacy creates the original's \
+format instead); an existing file keeps its format until `tatum-kms migrate`.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -86,6 +88,18 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Convert the wallet file to another format (default v2), keeping the old file as
+    /// `<file>.bak-<unix time>`.
+    #[command(name = "migrate")]
+    Migrate {
+        /// Target format: v2 or legacy.
+        #[arg(long, default_value = "v2", value_name = "FORMAT")]
+        to: String,
+    },
+    /// Change the wallet password (the new one is asked twice, or read from
+    /// TATUM_KMS_NEW_PASSWORD).
+    #[command(name = "changepassword")]
+    ChangePassword,
     /// Show a report of the system and the requested wallets, with warnings.
     #[command(name = "report")]
     Report {

@@ -20,6 +20,12 @@ fn run(cli: Cli) -> Result<()> {
     };
     let settings = Settings::resolve(&cli.flags)?;
     let s = &settings;
+    if !matches!(
+        command,
+        Command::GenerateWallet { .. } | Command::CheckConfig | Command::Migrate { .. }
+    ) {
+        commands::warn_if_legacy(s);
+    }
     match &command {
         Command::Daemon(args) => commands::daemon::run(s, &cli.flags, args),
         Command::GenerateWallet { chain } => commands::write::generate_wallet(s, chain),
@@ -48,6 +54,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Export => commands::read::export(s),
         Command::CheckConfig => commands::checkconfig::run(s),
         Command::Report { ids } => commands::report::run(s, ids.as_deref()),
+        Command::Migrate { to } => commands::store::migrate(s, to),
+        Command::ChangePassword => commands::store::change_password(s),
         Command::Audit { action } => commands::audit::run(action),
     }
 }

@@ -6,17 +6,23 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use kms_core::Network;
 use kms_secrets::PasswordSource;
-use kms_store::WalletStore;
+use kms_store::{Format, KdfParams, WalletStore};
 
 use crate::cli::Flags;
 
 pub const API_KEY_ENV: &str = "TATUM_API_KEY";
+/// `legacy` or `v2` (default): the format a command creates a missing wallet file in.
+pub const NEW_FILE_FORMAT_ENV: &str = "TATUM_KMS_NEW_FILE_FORMAT";
+/// `test`: tiny Argon2id parameters for new v2 files and password changes (tests only).
+pub const V2_KDF_ENV: &str = "TATUM_KMS_V2_KDF";
 
 pub struct Settings {
     pub network: Network,
     pub wallet_path: PathBuf,
     pub env_file: PathBuf,
     pub password_source: PasswordSource,
+    pub new_file_format: Format,
+    pub kdf: KdfParams,
 }
 
 impl Settings {
@@ -45,11 +51,38 @@ impl Settings {
             wallet_path,
             env_file,
             password_source: password_source(flags),
+            new_file_format: new_file_format()?,
+            kdf: kdf_params()?,
         })
     }
 
     pub fn store(&self) -> WalletStore {
         WalletStore::new(&self.wallet_path)
+            .with_new_file_format(self.new_file_format)
+            .with_kdf(self.kdf)
+    }
+}
+
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn new_file_format() -> Result<Format> {
+    match env_value(NEW_FILE_FORMAT_ENV) {
+        None => Ok(Format::V2),
+        Some(v) => v
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("{NEW_FILE_FORMAT_ENV}: {e}")),
+    }
+}
+
+fn kdf_params() -> Result<KdfParams> {
+    match env_value(V2_KDF_ENV).as_deref().map(str::trim) {
+        None | Some("default") => Ok(KdfParams::DEFAULT),
+        Some("test") => Ok(KdfParams::TEST),
+        Some(other) => Err(anyhow::anyhow!(
+            "{V2_KDF_ENV}: unknown value '{other}': expected 'default' or 'test'"
+        )),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Concurrent writers lose nothing; a writer killed at any moment leaves a file that opens
-//! and holds every entry whose command had reported success.
+//! and holds every entry whose command had reported success. Each test runs on a v2 store
+//! (what new files are) and on a legacy one.
 
 mod common;
 
@@ -10,8 +11,24 @@ use std::time::Duration;
 use common::Kms;
 
 #[test]
-fn twenty_concurrent_generatemanagedwallet_leave_twenty_entries() {
+fn twenty_concurrent_generatemanagedwallet_leave_twenty_entries_v2() {
     let kms = Kms::new("pw");
+    concurrent_writers(&kms);
+    assert!(std::fs::read(kms.wallet())
+        .unwrap()
+        .starts_with(b"SQLite format 3\0"));
+}
+
+#[test]
+fn twenty_concurrent_generatemanagedwallet_leave_twenty_entries_legacy() {
+    let kms = Kms::legacy("pw");
+    concurrent_writers(&kms);
+    assert!(std::fs::read_to_string(kms.wallet())
+        .unwrap()
+        .starts_with("U2FsdGVkX1"));
+}
+
+fn concurrent_writers(kms: &Kms) {
     let children: Vec<_> = (0..20)
         .map(|i| {
             let chain = if i % 2 == 0 { "BTC" } else { "ETH" };
@@ -49,8 +66,16 @@ impl Lcg {
 }
 
 #[test]
-fn killed_writers_never_lose_reported_entries_or_break_the_file() {
-    let kms = Kms::new("pw");
+fn killed_writers_never_lose_reported_entries_or_break_the_file_v2() {
+    killed_writers(&Kms::new("pw"));
+}
+
+#[test]
+fn killed_writers_never_lose_reported_entries_or_break_the_file_legacy() {
+    killed_writers(&Kms::legacy("pw"));
+}
+
+fn killed_writers(kms: &Kms) {
     kms.run(&["generatemanagedwallet", "BTC"]).assert_ok();
     let seed = std::env::var("KMS_CRASH_SEED")
         .ok()
@@ -104,7 +129,10 @@ fn killed_writers_never_lose_reported_entries_or_break_the_file() {
     let leftovers = std::fs::read_dir(kms.wallet().parent().unwrap())
         .unwrap()
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.ends_with(".tmp") || name.ends_with("-journal")
+        })
         .count();
     assert_eq!(leftovers, 0, "stale temp files left behind");
 }

@@ -250,8 +250,7 @@ fn configuration_comes_from_env_then_dotenv_then_tatumrc() {
     kms.env.clear();
     // .env in the working directory wins over ~/.tatumrc/.env.
     std::fs::write(kms.home().join(".env"), "TATUM_KMS_PASSWORD=from-cwd\n").unwrap();
-    kms.run(&["export"])
-        .assert_error("wrong password or corrupt wallet file");
+    kms.run(&["export"]).assert_error("wrong password");
     // The process environment wins over both.
     kms.env
         .push(("TATUM_KMS_PASSWORD".into(), "from-tatumrc".into()));

@@ -5,11 +5,12 @@ pub mod checkconfig;
 pub mod daemon;
 pub mod read;
 pub mod report;
+pub mod store;
 pub mod write;
 
 use anyhow::{anyhow, Context, Result};
 use kms_core::{Chain, DerivationIndex, Network, SecretString, WalletEntry};
-use kms_store::{StoreError, Wallets};
+use kms_store::{Format, StoreError, Wallets};
 use zeroize::Zeroizing;
 
 use crate::settings::Settings;
@@ -46,6 +47,18 @@ pub fn new_signature_id() -> String {
 
 pub fn no_such_wallet(id: &str) -> anyhow::Error {
     anyhow!("No such wallet for signatureId '{id}'.")
+}
+
+/// One line on stderr when the wallet file is in the legacy format.
+pub fn warn_if_legacy(settings: &Settings) {
+    if let Ok(Some(Format::Legacy)) = settings.store().format() {
+        let name = settings
+            .wallet_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "wallet.dat".into());
+        eprintln!("warning: {name} is in the legacy format; run 'tatum-kms migrate' to upgrade");
+    }
 }
 
 /// Reads the whole store; a missing file is reported with its path.

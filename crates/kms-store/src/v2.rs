@@ -1,0 +1,769 @@
+//! The v2 wallet store: one SQLite database, one row per wallet, each entry sealed with
+//! XChaCha20-Poly1305 under a random data key, the data key wrapped under an Argon2id key
+//! derived from the password, and a sealed manifest of the ids that catches deleted,
+//! reordered or transplanted rows. `docs/STORE-V2.md` is the specification; this module is
+//! its only implementation.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use kms_core::WalletEntry;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use crate::wallets::Wallets;
+
+/// The first 16 bytes of every SQLite database, and so of every v2 wallet file.
+pub const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+/// `PRAGMA application_id` of a v2 wallet file: ASCII "TKM2".
+pub const APPLICATION_ID: i32 = 0x544b_4d32;
+/// `PRAGMA user_version` of a v2 wallet file.
+pub const USER_VERSION: i32 = 2;
+/// The `format` column of the header row.
+pub const FORMAT_NAME: &str = "tatum-kms wallet v2";
+
+const NONCE_LEN: usize = 24;
+const TAG_LEN: usize = 16;
+const KEY_LEN: usize = 32;
+const SALT_LEN: usize = 16;
+
+const AAD_DATA_KEY: &[u8] = b"tatum-kms v2 data key";
+const AAD_MANIFEST: &[u8] = b"tatum-kms v2 manifest";
+const AAD_ENTRY: &[u8] = b"tatum-kms v2 entry";
+
+const SCHEMA: &str = "
+CREATE TABLE kms_header (
+    singleton   INTEGER PRIMARY KEY NOT NULL CHECK (singleton = 1),
+    format      TEXT    NOT NULL,
+    kdf         TEXT    NOT NULL,
+    kdf_version INTEGER NOT NULL,
+    kdf_m_kib   INTEGER NOT NULL,
+    kdf_t       INTEGER NOT NULL,
+    kdf_p       INTEGER NOT NULL,
+    kdf_salt    BLOB    NOT NULL,
+    wrapped_key BLOB    NOT NULL,
+    manifest    BLOB    NOT NULL
+);
+CREATE TABLE kms_wallets (
+    signature_id TEXT    PRIMARY KEY NOT NULL,
+    position     INTEGER NOT NULL,
+    chain        TEXT    NOT NULL,
+    network      TEXT    NOT NULL,
+    sealed       BLOB    NOT NULL
+);
+";
+
+/// Argon2id cost parameters (memory in KiB, passes, lanes), stored in every file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KdfParams {
+    pub m_kib: u32,
+    pub t: u32,
+    pub p: u32,
+}
+
+impl KdfParams {
+    /// What new files and password changes use: 128 MiB, 3 passes, 1 lane (about 0.3 s on
+    /// the development machine; see docs/STORE-V2.md).
+    pub const DEFAULT: KdfParams = KdfParams {
+        m_kib: 128 * 1024,
+        t: 3,
+        p: 1,
+    };
+    /// Tiny parameters for tests only (`TATUM_KMS_V2_KDF=test`): no protection at all.
+    pub const TEST: KdfParams = KdfParams {
+        m_kib: 8,
+        t: 1,
+        p: 1,
+    };
+    /// Upper bounds a file may ask for, so a hostile file cannot make us allocate 4 TiB.
+    const MAX_M_KIB: u32 = 4 * 1024 * 1024;
+    const MAX_T: u32 = 64;
+    const MAX_P: u32 = 16;
+
+    fn argon2(&self) -> Result<argon2::Argon2<'static>, V2Error> {
+        if self.m_kib > Self::MAX_M_KIB || self.t > Self::MAX_T || self.p > Self::MAX_P {
+            return Err(V2Error::Corrupt(format!(
+                "Argon2id parameters out of range (m={} KiB, t={}, p={})",
+                self.m_kib, self.t, self.p
+            )));
+        }
+        let params = argon2::Params::new(self.m_kib, self.t, self.p, Some(KEY_LEN))
+            .map_err(|e| V2Error::Corrupt(format!("invalid Argon2id parameters: {e}")))?;
+        Ok(argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            params,
+        ))
+    }
+
+    fn derive(&self, password: &[u8], salt: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, V2Error> {
+        let mut out = Zeroizing::new([0u8; KEY_LEN]);
+        self.argon2()?
+            .hash_password_into(password, salt, out.as_mut())
+            .map_err(|e| V2Error::Corrupt(format!("key derivation failed: {e}")))?;
+        Ok(out)
+    }
+}
+
+/// What can go wrong in this module; `store` adds the path.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum V2Error {
+    #[error("wrong password")]
+    WrongPassword,
+    #[error("{0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Database(String),
+    #[error("no randomness from the operating system: {0}")]
+    Random(String),
+}
+
+impl From<rusqlite::Error> for V2Error {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+                V2Error::Corrupt(format!("damaged database ({e})"))
+            }
+            _ => V2Error::Database(e.to_string()),
+        }
+    }
+}
+
+fn random<const N: usize>() -> Result<Zeroizing<[u8; N]>, V2Error> {
+    let mut out = Zeroizing::new([0u8; N]);
+    getrandom::fill(out.as_mut()).map_err(|e| V2Error::Random(e.to_string()))?;
+    Ok(out)
+}
+
+/// `u32` big-endian length, then the bytes: no two different tuples give the same AAD.
+fn push_lp(aad: &mut Vec<u8>, part: &[u8]) {
+    aad.extend_from_slice(&(part.len() as u32).to_be_bytes());
+    aad.extend_from_slice(part);
+}
+
+fn seal(key: &[u8; KEY_LEN], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, V2Error> {
+    let nonce = random::<NONCE_LEN>()?;
+    let cipher = XChaCha20Poly1305::new(&Key::from(*key));
+    let sealed = cipher
+        .encrypt(
+            &XNonce::from(*nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        .map_err(|_| V2Error::Random("encryption failed".into()))?;
+    let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+    out.extend_from_slice(nonce.as_slice());
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}
+
+/// `None` when the blob is malformed or does not authenticate.
+fn open(key: &[u8; KEY_LEN], blob: &[u8], aad: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    if blob.len() < NONCE_LEN + TAG_LEN {
+        return None;
+    }
+    let (nonce, sealed) = blob.split_at(NONCE_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+    let cipher = XChaCha20Poly1305::new(&Key::from(*key));
+    cipher
+        .decrypt(&XNonce::from(nonce), Payload { msg: sealed, aad })
+        .ok()
+        .map(Zeroizing::new)
+}
+
+fn data_key_aad(kdf: &KdfParams, salt: &[u8]) -> Vec<u8> {
+    let mut aad = AAD_DATA_KEY.to_vec();
+    aad.extend_from_slice(&kdf.m_kib.to_be_bytes());
+    aad.extend_from_slice(&kdf.t.to_be_bytes());
+    aad.extend_from_slice(&kdf.p.to_be_bytes());
+    push_lp(&mut aad, salt);
+    aad
+}
+
+/// The AAD of one wallet row: signatureId ‖ chain ‖ network, each length-prefixed.
+pub(crate) fn entry_aad(id: &str, chain: &str, network: &str) -> Vec<u8> {
+    let mut aad = AAD_ENTRY.to_vec();
+    push_lp(&mut aad, id.as_bytes());
+    push_lp(&mut aad, chain.as_bytes());
+    push_lp(&mut aad, network.as_bytes());
+    aad
+}
+
+/// The clear `chain` and `network` columns of an entry ("" when the entry has none).
+fn entry_labels(entry: &WalletEntry) -> (String, &'static str) {
+    let chain = entry.chain_code().unwrap_or("").to_string();
+    let network = match entry.testnet() {
+        Some(true) => "testnet",
+        Some(false) => "mainnet",
+        None => "",
+    };
+    (chain, network)
+}
+
+/// The password-derived wrapping of the data key, as stored in the header row.
+struct KeyBlock {
+    kdf: KdfParams,
+    salt: Vec<u8>,
+    wrapped: Vec<u8>,
+}
+
+impl KeyBlock {
+    fn wrap(
+        data_key: &[u8; KEY_LEN],
+        password: &[u8],
+        kdf: KdfParams,
+    ) -> Result<KeyBlock, V2Error> {
+        let salt = random::<SALT_LEN>()?.to_vec();
+        let kek = kdf.derive(password, &salt)?;
+        let wrapped = seal(&kek, data_key, &data_key_aad(&kdf, &salt))?;
+        Ok(KeyBlock { kdf, salt, wrapped })
+    }
+
+    fn unwrap(&self, password: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, V2Error> {
+        let kek = self.kdf.derive(password, &self.salt)?;
+        let plain = open(&kek, &self.wrapped, &data_key_aad(&self.kdf, &self.salt))
+            .ok_or(V2Error::WrongPassword)?;
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        if plain.len() != KEY_LEN {
+            return Err(V2Error::Corrupt("the data key has the wrong length".into()));
+        }
+        key.copy_from_slice(&plain);
+        Ok(key)
+    }
+}
+
+fn read_key_block(conn: &Connection) -> Result<KeyBlock, V2Error> {
+    let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if app_id != APPLICATION_ID || version != USER_VERSION {
+        return Err(V2Error::Corrupt(format!(
+            "an SQLite database but not a tatum-kms v2 wallet (application_id {app_id:#x}, user_version {version})"
+        )));
+    }
+    let row = conn
+        .query_row(
+            "SELECT format, kdf, kdf_version, kdf_m_kib, kdf_t, kdf_p, kdf_salt, wrapped_key
+             FROM kms_header WHERE singleton = 1",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, Vec<u8>>(6)?,
+                    r.get::<_, Vec<u8>>(7)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(|e| match V2Error::from(e) {
+            V2Error::Database(m) => V2Error::Corrupt(format!("unreadable header ({m})")),
+            other => other,
+        })?;
+    let Some((format, kdf, kdf_version, m, t, p, salt, wrapped)) = row else {
+        return Err(V2Error::Corrupt("the header row is missing".into()));
+    };
+    if format != FORMAT_NAME || kdf != "argon2id" || kdf_version != 0x13 {
+        return Err(V2Error::Corrupt(format!(
+            "unsupported format '{format}' / key derivation '{kdf}' version {kdf_version}"
+        )));
+    }
+    let num = |v: i64| u32::try_from(v).map_err(|_| V2Error::Corrupt("bad KDF parameter".into()));
+    Ok(KeyBlock {
+        kdf: KdfParams {
+            m_kib: num(m)?,
+            t: num(t)?,
+            p: num(p)?,
+        },
+        salt,
+        wrapped,
+    })
+}
+
+/// One stored row as read back: its position and (decrypted) entry.
+struct Row {
+    position: i64,
+    entry: WalletEntry,
+}
+
+/// An opened, unlocked store: the connection and the data key.
+pub(crate) struct Unlocked {
+    conn: Connection,
+    data_key: Zeroizing<[u8; KEY_LEN]>,
+}
+
+/// Opens an existing file (never creates one). Read-write, so that the journal of a
+/// killed writer can be rolled back by whoever opens the file next.
+fn connect(path: &Path) -> Result<Connection, V2Error> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection) -> Result<(), V2Error> {
+    conn.busy_timeout(Duration::from_secs(30))?;
+    // Rollback journal (not WAL): the main file changes on every commit, so the daemon's
+    // change detection (mtime, size) sees it, and the store stays one file at rest.
+    conn.pragma_update(None, "journal_mode", "DELETE")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    Ok(())
+}
+
+pub(crate) fn unlock(path: &Path, password: &[u8]) -> Result<Unlocked, V2Error> {
+    let conn = connect(path)?;
+    let block = read_key_block(&conn)?;
+    let data_key = block.unwrap(password)?;
+    Ok(Unlocked { conn, data_key })
+}
+
+fn manifest_plaintext(ids: &[&str]) -> Zeroizing<Vec<u8>> {
+    let value = serde_json::json!({ "count": ids.len(), "ids": ids });
+    Zeroizing::new(serde_json::to_vec(&value).unwrap_or_default())
+}
+
+/// Reads every row in file order, checking each entry's seal and the manifest.
+fn read_rows(conn: &Connection, key: &[u8; KEY_LEN]) -> Result<Vec<(String, Row)>, V2Error> {
+    let manifest: Vec<u8> = conn.query_row(
+        "SELECT manifest FROM kms_header WHERE singleton = 1",
+        [],
+        |r| r.get(0),
+    )?;
+    let manifest = open(key, &manifest, AAD_MANIFEST)
+        .ok_or_else(|| V2Error::Corrupt("the manifest does not authenticate".into()))?;
+    let manifest: Value = serde_json::from_slice(&manifest)
+        .map_err(|_| V2Error::Corrupt("the manifest is not JSON".into()))?;
+    let expected: Vec<&str> = manifest["ids"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let count = manifest["count"].as_u64();
+
+    let mut statement = conn.prepare(
+        "SELECT signature_id, position, chain, network, sealed FROM kms_wallets
+         ORDER BY position DESC, signature_id",
+    )?;
+    let mut rows = statement.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        let position: i64 = r.get(1)?;
+        let chain: String = r.get(2)?;
+        let network: String = r.get(3)?;
+        let sealed: Vec<u8> = r.get(4)?;
+        let plain = open(key, &sealed, &entry_aad(&id, &chain, &network)).ok_or_else(|| {
+            V2Error::Corrupt(format!("the entry of wallet {id} does not authenticate"))
+        })?;
+        let value: Value = serde_json::from_slice(&plain)
+            .map_err(|_| V2Error::Corrupt(format!("the entry of wallet {id} is not JSON")))?;
+        let entry = WalletEntry::from_json(value);
+        let (c, n) = entry_labels(&entry);
+        if c != chain || n != network {
+            return Err(V2Error::Corrupt(format!(
+                "wallet {id}: stored chain/network do not match the entry"
+            )));
+        }
+        out.push((id, Row { position, entry }));
+    }
+    let found: Vec<&str> = out.iter().map(|(id, _)| id.as_str()).collect();
+    if count != Some(found.len() as u64) || found != expected {
+        return Err(V2Error::Corrupt(format!(
+            "the wallet rows do not match the manifest ({} rows, manifest lists {}): rows were deleted, added or reordered",
+            found.len(),
+            expected.len()
+        )));
+    }
+    Ok(out)
+}
+
+impl Unlocked {
+    /// Reads the whole store in one read transaction.
+    pub(crate) fn read(&mut self) -> Result<Wallets, V2Error> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let rows = read_rows(&tx, &self.data_key)?;
+        drop(tx);
+        let mut wallets = Wallets::new();
+        for (id, row) in rows {
+            wallets.push_back(id, row.entry);
+        }
+        Ok(wallets)
+    }
+
+    /// Reads, applies `change`, and writes only what changed, all in one IMMEDIATE
+    /// transaction; when `change` fails nothing is written.
+    pub(crate) fn modify<T, E>(
+        &mut self,
+        change: impl FnOnce(&mut Wallets) -> Result<T, E>,
+    ) -> Result<Result<T, E>, V2Error> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rows = read_rows(&tx, &self.data_key)?;
+        let mut wallets = Wallets::new();
+        let mut old: HashMap<String, Row> = HashMap::with_capacity(rows.len());
+        for (id, row) in rows {
+            wallets.push_back(id.clone(), row.entry.clone());
+            old.insert(id, row);
+        }
+        let result = match change(&mut wallets) {
+            Ok(value) => value,
+            Err(e) => return Ok(Err(e)),
+        };
+        write_diff(&tx, &self.data_key, &old, &wallets)?;
+        tx.commit()?;
+        Ok(Ok(result))
+    }
+
+    /// Rewraps the data key under a new password: one header update, whatever the number
+    /// of wallets. The entries and the manifest are untouched.
+    pub(crate) fn rewrap(&mut self, new_password: &[u8], kdf: KdfParams) -> Result<(), V2Error> {
+        let block = KeyBlock::wrap(&self.data_key, new_password, kdf)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
+            "UPDATE kms_header SET kdf_m_kib = ?1, kdf_t = ?2, kdf_p = ?3, kdf_salt = ?4,
+             wrapped_key = ?5 WHERE singleton = 1",
+            params![
+                block.kdf.m_kib,
+                block.kdf.t,
+                block.kdf.p,
+                block.salt,
+                block.wrapped
+            ],
+        )?;
+        if changed != 1 {
+            return Err(V2Error::Corrupt("the header row is missing".into()));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Brings the rows from `old` to `new` with as few writes as possible: removed ids are
+/// deleted, new or changed entries sealed, positions kept where they still give the right
+/// order (so adding a wallet in front touches one row), then the manifest resealed.
+fn write_diff(
+    conn: &Connection,
+    key: &[u8; KEY_LEN],
+    old: &HashMap<String, Row>,
+    new: &Wallets,
+) -> Result<(), V2Error> {
+    for id in old.keys() {
+        if !new.contains(id) {
+            conn.execute("DELETE FROM kms_wallets WHERE signature_id = ?1", [id])?;
+        }
+    }
+    let order: Vec<(&str, &WalletEntry)> = new.iter().collect();
+    let mut floor: i64 = -1;
+    for (id, entry) in order.iter().rev() {
+        match old.get(*id) {
+            Some(row) if row.entry == **entry => {
+                if row.position > floor {
+                    floor = row.position;
+                } else {
+                    floor += 1;
+                    conn.execute(
+                        "UPDATE kms_wallets SET position = ?1 WHERE signature_id = ?2",
+                        params![floor, id],
+                    )?;
+                }
+            }
+            existing => {
+                floor += 1;
+                let (chain, network) = entry_labels(entry);
+                let plain = Zeroizing::new(serde_json::to_vec(entry.as_json()).unwrap_or_default());
+                let sealed = seal(key, &plain, &entry_aad(id, &chain, network))?;
+                if existing.is_some() {
+                    conn.execute("DELETE FROM kms_wallets WHERE signature_id = ?1", [id])?;
+                }
+                conn.execute(
+                    "INSERT INTO kms_wallets (signature_id, position, chain, network, sealed)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![id, floor, chain, network, sealed],
+                )?;
+            }
+        }
+    }
+    let ids: Vec<&str> = order.iter().map(|(id, _)| *id).collect();
+    let manifest = seal(key, &manifest_plaintext(&ids), AAD_MANIFEST)?;
+    conn.execute(
+        "UPDATE kms_header SET manifest = ?1 WHERE singleton = 1",
+        [manifest],
+    )?;
+    Ok(())
+}
+
+/// Writes a complete new store into `path` (an empty or missing file that nobody else
+/// uses yet: the caller renames it into place afterwards).
+pub(crate) fn create(
+    path: &Path,
+    wallets: &Wallets,
+    password: &[u8],
+    kdf: KdfParams,
+) -> Result<(), V2Error> {
+    let mut conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&conn)?;
+    let data_key = random::<KEY_LEN>()?;
+    let block = KeyBlock::wrap(&data_key, password, kdf)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.pragma_update(None, "user_version", USER_VERSION)?;
+    tx.execute_batch(SCHEMA)?;
+    tx.execute(
+        "INSERT INTO kms_header (singleton, format, kdf, kdf_version, kdf_m_kib, kdf_t, kdf_p,
+         kdf_salt, wrapped_key, manifest) VALUES (1, ?1, 'argon2id', 19, ?2, ?3, ?4, ?5, ?6, x'')",
+        params![
+            FORMAT_NAME,
+            block.kdf.m_kib,
+            block.kdf.t,
+            block.kdf.p,
+            block.salt,
+            block.wrapped
+        ],
+    )?;
+    write_diff(&tx, &data_key, &HashMap::new(), wallets)?;
+    tx.commit()?;
+    conn.close().map_err(|(_, e)| V2Error::from(e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kms_core::Chain;
+
+    fn entry(key: &str, chain: Chain, testnet: bool) -> WalletEntry {
+        WalletEntry::build([("privateKey", key.to_string())], chain, testnet)
+    }
+
+    fn sample() -> Wallets {
+        let mut w = Wallets::new();
+        w.push_back("a".into(), entry("ka", Chain::Eth, false));
+        w.push_back("b".into(), entry("kb", Chain::Btc, true));
+        w.push_back(
+            "c".into(),
+            WalletEntry::from_json(serde_json::json!({"odd": [1, "x"]})),
+        );
+        w
+    }
+
+    fn new_store(dir: &Path) -> std::path::PathBuf {
+        let path = dir.join("w.db");
+        create(&path, &sample(), b"pw", KdfParams::TEST).unwrap();
+        path
+    }
+
+    fn ids(w: &Wallets) -> Vec<String> {
+        w.ids().map(str::to_string).collect()
+    }
+
+    fn err_of(path: &Path, pw: &[u8]) -> V2Error {
+        match unlock(path, pw).and_then(|mut u| u.read()) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn round_trip_keeps_order_and_json() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = new_store(tmp.path());
+        let mut head = [0u8; 16];
+        std::io::Read::read_exact(&mut std::fs::File::open(&path).unwrap(), &mut head).unwrap();
+        assert_eq!(&head, SQLITE_MAGIC);
+        let back = unlock(&path, b"pw").unwrap().read().unwrap();
+        assert_eq!(ids(&back), ["a", "b", "c"]);
+        assert_eq!(back.to_plaintext(), sample().to_plaintext());
+    }
+
+    #[test]
+    fn modify_inserts_in_front_and_removes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = new_store(tmp.path());
+        let mut u = unlock(&path, b"pw").unwrap();
+        u.modify(|w| {
+            w.insert_first("n".into(), entry("kn", Chain::Sol, false));
+            w.remove("b");
+            Ok::<_, ()>(())
+        })
+        .unwrap()
+        .unwrap();
+        // A failed change writes nothing.
+        let failed = u
+            .modify(|w| {
+                w.remove("a");
+                Err::<(), _>("no")
+            })
+            .unwrap();
+        assert!(failed.is_err());
+        let back = unlock(&path, b"pw").unwrap().read().unwrap();
+        assert_eq!(ids(&back), ["n", "a", "c"]);
+    }
+
+    #[test]
+    fn wrong_password_is_reported_as_such() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = new_store(tmp.path());
+        assert!(matches!(err_of(&path, b"pW"), V2Error::WrongPassword));
+    }
+
+    #[test]
+    fn rewrap_changes_the_password_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = new_store(tmp.path());
+        unlock(&path, b"pw")
+            .unwrap()
+            .rewrap(
+                b"new",
+                KdfParams {
+                    m_kib: 16,
+                    t: 2,
+                    p: 1,
+                },
+            )
+            .unwrap();
+        assert!(matches!(err_of(&path, b"pw"), V2Error::WrongPassword));
+        let back = unlock(&path, b"new").unwrap().read().unwrap();
+        assert_eq!(back.to_plaintext(), sample().to_plaintext());
+    }
+
+    fn tamper(path: &Path, sql: &str) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(sql).unwrap();
+    }
+
+    fn assert_corrupt(path: &Path, needle: &str) {
+        match err_of(path, b"pw") {
+            V2Error::Corrupt(m) => assert!(m.contains(needle), "{m}"),
+            other => panic!("expected corruption, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn swapped_ciphertexts_are_detected() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = new_store(tmp.path());
+        tamper(
+            &path,
+            "UPDATE kms_wallets SET sealed = CASE signature_id
+               WHEN 'a' THEN (SELECT sealed FROM kms_wallets WHERE signature_id = 'b')
+               ELSE (SELECT sealed FROM kms_wallets WHERE signature_id = 'a') END
+             WHERE signature_id IN ('a', 'b');",
+        );
+        assert_corrupt(&path, "does not authenticate");
+    }
+
+    #[test]
+    fn swapped_positions_deleted_and_added_rows_are_detected() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = new_store(tmp.path());
+        tamper(
+            &path,
+            "UPDATE kms_wallets SET position = CASE signature_id WHEN 'a' THEN
+               (SELECT position FROM kms_wallets WHERE signature_id = 'c') ELSE
+               (SELECT position FROM kms_wallets WHERE signature_id = 'a') END
+             WHERE signature_id IN ('a', 'c');",
+        );
+        assert_corrupt(&path, "manifest");
+
+        let path = new_store(&tmp.path().join("x").tap_mkdir());
+        tamper(&path, "DELETE FROM kms_wallets WHERE signature_id = 'b';");
+        assert_corrupt(&path, "manifest");
+
+        // A row copied from another file sealed under another key does not open; one
+        // relabelled to another chain does not either.
+        let path = new_store(&tmp.path().join("y").tap_mkdir());
+        tamper(
+            &path,
+            "UPDATE kms_wallets SET chain = 'ETH' WHERE signature_id = 'b';",
+        );
+        assert_corrupt(&path, "does not authenticate");
+    }
+
+    #[test]
+    fn flipped_bytes_and_truncation_are_detected() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = new_store(tmp.path());
+        let pristine = std::fs::read(&path).unwrap();
+        // Flip one bit in every byte position of the last page (where the rows live) in turn
+        // would take long; flip a byte inside each sealed blob instead, then the file tail.
+        let conn = Connection::open(&path).unwrap();
+        let blobs: Vec<Vec<u8>> = conn
+            .prepare("SELECT sealed FROM kms_wallets")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        drop(conn);
+        for blob in blobs {
+            let at = pristine
+                .windows(blob.len())
+                .position(|w| w == blob.as_slice())
+                .unwrap();
+            for offset in [0, NONCE_LEN, blob.len() - 1] {
+                let mut bytes = pristine.clone();
+                bytes[at + offset] ^= 0x01;
+                std::fs::write(&path, &bytes).unwrap();
+                assert_corrupt(&path, "");
+            }
+        }
+        for keep in [pristine.len() / 2, 100, 17] {
+            std::fs::write(&path, &pristine[..keep]).unwrap();
+            let err = err_of(&path, b"pw");
+            assert!(
+                matches!(err, V2Error::Corrupt(_)),
+                "truncated to {keep}: {err:?}"
+            );
+        }
+    }
+
+    trait TapMkdir {
+        fn tap_mkdir(self) -> Self;
+    }
+    impl TapMkdir for std::path::PathBuf {
+        fn tap_mkdir(self) -> Self {
+            std::fs::create_dir_all(&self).unwrap();
+            self
+        }
+    }
+
+    #[test]
+    fn aad_is_unambiguous() {
+        assert_ne!(entry_aad("ab", "c", ""), entry_aad("a", "bc", ""));
+    }
+
+    #[test]
+    fn hostile_kdf_parameters_are_refused() {
+        let huge = KdfParams {
+            m_kib: u32::MAX,
+            t: 1,
+            p: 1,
+        };
+        assert!(matches!(
+            huge.derive(b"x", &[0; 16]),
+            Err(V2Error::Corrupt(_))
+        ));
+    }
+}
