@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod hardening;
 pub mod journal;
 pub mod log;
 pub mod metrics;

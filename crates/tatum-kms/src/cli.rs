@@ -130,6 +130,9 @@ pub struct DaemonArgs {
     /// Signing journal file (default: the wallet file's path + `.journal`).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+    /// Refuse to start when other users can read the wallet file (default: a warning).
+    #[arg(long = "strict-permissions")]
+    pub strict_permissions: bool,
     /// Hash-chained audit log (default: the wallet file's path + `.audit.log`).
     #[arg(long = "audit-log", alias = "auditLog", value_name = "FILE")]
     pub audit_log: Option<PathBuf>,

@@ -440,3 +440,28 @@ fn ureq_get(url: &str) -> Result<String, String> {
         .map(|(_, b)| b.to_string())
         .unwrap_or_default())
 }
+
+#[test]
+fn wallet_readable_by_others_is_warned_about_or_refused_with_strict_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let emu = emulator();
+    let kms = kms_for(&emu);
+    add_eth_wallet(&kms);
+    std::fs::set_permissions(kms.wallet(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let warned = daemon_once(&kms, &[]);
+    warned.assert_ok();
+    assert!(
+        warned
+            .stderr
+            .contains("accessible to other users (mode 644)"),
+        "{}",
+        warned.stderr
+    );
+    let before = emu.requests().len();
+    daemon_once(&kms, &["--strict-permissions"]).assert_error("chmod 600");
+    assert_eq!(
+        emu.requests().len(),
+        before,
+        "a refused daemon makes no request"
+    );
+}

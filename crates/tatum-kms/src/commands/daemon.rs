@@ -85,6 +85,20 @@ pub fn run(settings: &Settings, flags: &Flags, args: &DaemonArgs) -> Result<()> 
         ),
         external,
     };
+    for problem in kms_daemon::hardening::disable_core_dumps() {
+        eprintln!("warning: {problem}");
+    }
+    // Files written by the original are usually 0644: a warning by default, so it stays a
+    // drop-in; --strict-permissions makes it a refusal.
+    if settings.wallet_path.exists() {
+        if let Err(problem) = kms_daemon::hardening::check_wallet_permissions(&settings.wallet_path)
+        {
+            if args.strict_permissions {
+                return Err(anyhow!(problem));
+            }
+            eprintln!("warning: {problem}");
+        }
+    }
     let password = password(settings)?;
     let mut daemon =
         Daemon::new(config, settings.store(), password).context("cannot start the daemon")?;
