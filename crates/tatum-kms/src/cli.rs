@@ -100,6 +100,15 @@ pub enum Command {
     /// TATUM_KMS_NEW_PASSWORD).
     #[command(name = "changepassword")]
     ChangePassword,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(name = "completions")]
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `tatum-kms manpage > tatum-kms.1`.
+    #[command(name = "manpage")]
+    Manpage,
     /// Show a report of the system and the requested wallets, with warnings.
     #[command(name = "report")]
     Report {

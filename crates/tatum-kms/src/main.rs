@@ -18,6 +18,20 @@ fn run(cli: Cli) -> Result<()> {
         let help = Cli::command().render_help().to_string();
         return output::write_stdout(format!("{help}\n").as_bytes());
     };
+    // Generated from the CLI definition; they need no configuration.
+    match &command {
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "tatum-kms", &mut buf);
+            return output::write_stdout(&buf);
+        }
+        Command::Manpage => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+            return output::write_stdout(&buf);
+        }
+        _ => {}
+    }
     let settings = Settings::resolve(&cli.flags)?;
     let s = &settings;
     if !matches!(
@@ -57,6 +71,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Migrate { to } => commands::store::migrate(s, to),
         Command::ChangePassword => commands::store::change_password(s),
         Command::Audit { action } => commands::audit::run(action),
+        Command::Completions { .. } | Command::Manpage => Ok(()),
     }
 }
 

@@ -407,3 +407,22 @@ fn report_classifies_wallets_like_the_original() {
     assert_eq!(empty["wallets"], serde_json::json!({}));
     assert!(empty.get("warnings").is_none());
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definition() {
+    let kms = Kms::new("pw");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = kms.run(&["completions", shell]);
+        out.assert_ok();
+        assert!(
+            out.stdout.contains("generatemanagedwallet") && out.stdout.contains("externalUrl"),
+            "{shell}"
+        );
+    }
+    let man = kms.run(&["manpage"]);
+    man.assert_ok();
+    assert!(
+        man.stdout.contains(".TH tatum-kms 1") && man.stdout.contains("storemanagedprivatekey")
+    );
+    kms.run(&["completions", "tcsh"]).assert_error("tcsh");
+}
