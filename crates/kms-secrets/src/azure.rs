@@ -120,36 +120,15 @@ pub fn password(env: &Env) -> Result<SecretString, SecretsError> {
         format!("{vault}/secrets/{name}/{version}?api-version={API_VERSION}")
     };
     let bearer = Zeroizing::new(format!("Bearer {}", token.as_str()));
-    let (status, text) = crate::call(
-        || {
-            http_agent()
-                .get(&url)
-                .header("authorization", bearer.as_str())
-                .call()
+    let parsed = crate::get_authorized_json(
+        &url,
+        &bearer,
+        crate::Refusal {
+            source: "Azure Key Vault",
+            subject: format!("secret '{name}'"),
+            refused: format!("Azure Key Vault refused access to secret '{name}'"),
         },
-        &format!("Azure Key Vault {vault}"),
     )?;
-    let text = Zeroizing::new(text);
-    match status {
-        200 => {}
-        401 | 403 => {
-            return Err(SecretsError::Store(format!(
-                "Azure Key Vault refused access to secret '{name}' (HTTP {status})"
-            )))
-        }
-        404 => {
-            return Err(SecretsError::Store(format!(
-                "Azure Key Vault secret '{name}' does not exist"
-            )))
-        }
-        other => {
-            return Err(SecretsError::Store(format!(
-                "Azure Key Vault answered HTTP {other} for secret '{name}'"
-            )))
-        }
-    }
-    let parsed: Value = serde_json::from_str(&text)
-        .map_err(|_| SecretsError::Store("the Azure Key Vault answer is not JSON".into()))?;
     let value = parsed
         .get("value")
         .or_else(|| parsed.pointer("/data/0/value"))

@@ -122,6 +122,51 @@ pub(crate) fn call(
     read(send(), what)
 }
 
+/// How a secret store names things in its errors.
+pub(crate) struct Refusal<'a> {
+    /// e.g. `VGS`, `Azure Key Vault`.
+    pub source: &'a str,
+    /// What was asked for, e.g. `alias 'tok_1'`.
+    pub subject: String,
+    /// The message for 401/403, without the status.
+    pub refused: String,
+}
+
+/// `GET url` with an `Authorization` header (retried once on a transient failure), the
+/// answer's status mapped to the store's errors, and the JSON body on 200.
+pub(crate) fn get_authorized_json(
+    url: &str,
+    authorization: &str,
+    r: Refusal<'_>,
+) -> Result<serde_json::Value, SecretsError> {
+    let (status, text) = call(
+        || {
+            http_agent()
+                .get(url)
+                .header("authorization", authorization)
+                .call()
+        },
+        &format!("{} at {url}", r.source),
+    )?;
+    let text = Zeroizing::new(text);
+    match status {
+        200 => serde_json::from_str(&text)
+            .map_err(|_| SecretsError::Store(format!("the {} answer is not JSON", r.source))),
+        401 | 403 => Err(SecretsError::Store(format!(
+            "{} (HTTP {status})",
+            r.refused
+        ))),
+        404 => Err(SecretsError::Store(format!(
+            "{} {} does not exist",
+            r.source, r.subject
+        ))),
+        other => Err(SecretsError::Store(format!(
+            "{} answered HTTP {other} for {}",
+            r.source, r.subject
+        ))),
+    }
+}
+
 /// Status and body of an answer, or why there was none.
 pub(crate) fn read(
     response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,

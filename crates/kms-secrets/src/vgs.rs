@@ -4,7 +4,7 @@ use base64::Engine;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use crate::{http_agent, Env, SecretsError};
+use crate::{Env, SecretsError};
 use kms_core::SecretString;
 
 pub fn password(env: &Env) -> Result<SecretString, SecretsError> {
@@ -24,36 +24,15 @@ pub fn password(env: &Env) -> Result<SecretString, SecretsError> {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(credentials.as_bytes())
     ));
-    let (status, text) = crate::call(
-        || {
-            http_agent()
-                .get(&url)
-                .header("authorization", basic.as_str())
-                .call()
+    let parsed = crate::get_authorized_json(
+        &url,
+        &basic,
+        crate::Refusal {
+            source: "VGS",
+            subject: format!("alias '{alias}'"),
+            refused: "VGS refused the credentials".into(),
         },
-        &format!("VGS at {base}"),
     )?;
-    let text = Zeroizing::new(text);
-    match status {
-        200 => {}
-        401 | 403 => {
-            return Err(SecretsError::Store(format!(
-                "VGS refused the credentials (HTTP {status})"
-            )))
-        }
-        404 => {
-            return Err(SecretsError::Store(format!(
-                "VGS alias '{alias}' does not exist"
-            )))
-        }
-        other => {
-            return Err(SecretsError::Store(format!(
-                "VGS answered HTTP {other} for alias '{alias}'"
-            )))
-        }
-    }
-    let parsed: Value = serde_json::from_str(&text)
-        .map_err(|_| SecretsError::Store("the VGS answer is not JSON".into()))?;
     let value = parsed
         .pointer("/data/0/value")
         .and_then(Value::as_str)
