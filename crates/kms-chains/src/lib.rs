@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod ada;
+pub mod ada_tx;
 pub mod algo;
 pub mod algo_tx;
 mod base32;
@@ -18,6 +19,7 @@ mod error;
 pub mod evm;
 pub mod evm_tx;
 pub mod flow;
+pub mod flow_tx;
 mod hash;
 mod hd;
 pub mod keys;

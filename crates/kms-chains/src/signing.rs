@@ -235,6 +235,11 @@ pub fn sign_pending(ctx: SignContext<'_, '_>) -> Result<Broadcast, SignError> {
             let key = account_private_key(ctx.tx, ctx.wallets)?;
             crate::egld_tx::sign_kms(ctx.tx, key.expose(), ctx.node)
         }
+        // FLOW: an account chain (§3.1 step 4); sent and sealed inside signing (Q17).
+        Chain::Flow => {
+            let key = account_private_key(ctx.tx, ctx.wallets)?;
+            crate::flow_tx::sign_kms(ctx.tx, key.expose(), ctx.network, ctx.node)
+        }
         // TRON is an account chain (§3.1 step 4); no network calls, the KMS broadcasts.
         Chain::Tron => {
             let key = account_private_key(ctx.tx, ctx.wallets)?;
@@ -253,10 +258,12 @@ pub fn sign_pending(ctx: SignContext<'_, '_>) -> Result<Broadcast, SignError> {
             let secret = account_secret(ctx.tx, ctx.wallets)?;
             crate::algo_tx::sign_kms(ctx.tx, secret.expose())
         }
+        // ADA: every wallet's private key (off-chain: `signatures` derived at their index),
+        // addresses and payloads from Tatum's Cardano Rosetta gateway (spec §6.10).
+        Chain::Ada => crate::ada_tx::sign_kms(ctx.tx, ctx.wallets, ctx.network, ctx.node),
         Chain::Bnb => Err(SignError::new(
             "BNB Beacon Chain has been shut down: its transactions can no longer be signed or broadcast",
         )),
-        other => Err(SignError::new(format!("signing {other} transactions is not supported yet"))),
     }
 }
 

@@ -119,7 +119,8 @@ impl TatumApi {
             .post(&url)
             .header("x-api-key", &self.api_key)
             .header("x-ttm-kms-client-version", CLIENT_VERSION)
-            .send_json(body);
+            .header("content-type", "application/json")
+            .send(&compact_json(body));
         self.finish(&url, result)
     }
 
@@ -207,13 +208,24 @@ pub fn report_message(e: &ApiError) -> String {
     }
 }
 
+/// A request body as the original's axios sends it: `JSON.stringify`, no whitespace. (ureq's
+/// `send_json` pretty-prints.)
+pub fn compact_json(body: &Value) -> Vec<u8> {
+    // Serializing a `Value` cannot fail: its map keys are strings.
+    serde_json::to_vec(body).unwrap_or_default()
+}
+
 impl Node for TatumApi {
     fn rpc(&mut self, path: &str, method: &str, params: Value) -> Result<Value, NodeError> {
         self.rpc_id += 1;
         let url = self.url(path);
         // Node gateways carry the key in the path; web3 sends no x-api-key header.
         let body = json!({"jsonrpc": "2.0", "id": self.rpc_id, "method": method, "params": params});
-        let result = self.agent.post(&url).send_json(&body);
+        let result = self
+            .agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .send(&compact_json(&body));
         let answer = self
             .finish(&url, result)
             .map_err(|e| NodeError(report_message(&e)))?;
@@ -243,6 +255,28 @@ impl Node for TatumApi {
             path
         );
         let result = self.agent.get(&url).call();
+        self.finish(&url, result)
+            .map_err(|e| NodeError(report_message(&e)))
+    }
+
+    /// `POST path` with a JSON body on an outside service (the Flow access node's
+    /// `/v1/transactions`, the VeChain node's estimates); no Tatum headers.
+    fn post_external(
+        &mut self,
+        service: ExternalService,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, NodeError> {
+        let url = format!(
+            "{}{}",
+            self.external_base(service).trim_end_matches('/'),
+            path
+        );
+        let result = self
+            .agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .send(&compact_json(body));
         self.finish(&url, result)
             .map_err(|e| NodeError(report_message(&e)))
     }

@@ -1,6 +1,6 @@
 //! The original's recorded daemon runs (fixtures/sign/<case>/, copied from the shared
 //! vectors) replayed through our daemon binary and our emulator: what reaches the API —
-//! every broadcast (path and JSON body), every JSON-RPC `sendTransaction`, the ids reported
+//! every broadcast (path and raw body bytes), every JSON-RPC `sendTransaction`, the ids reported
 //! to the error batch, success of the exit code — must equal what the original sent.
 
 mod common;
@@ -50,7 +50,9 @@ fn essentials(requests: &[Value]) -> Essentials {
                     .insert(err["signatureId"].as_str().unwrap_or("").to_string());
             }
         } else if path.contains("broadcast") && r["method"] == "POST" {
-            e.broadcasts.push((path, canonical(&body)));
+            // Byte for byte: key order and whitespace are the original's (`JSON.stringify`).
+            e.broadcasts
+                .push((path, r["body"].as_str().unwrap_or("").to_string()));
         } else if body["method"] == "sendTransaction" {
             e.sends.push(canonical(&body["params"]));
         }
