@@ -104,7 +104,7 @@ fn truthy(v: Option<&Value>) -> bool {
 }
 
 /// A JavaScript number that is a safe non-negative integer (`Number.isSafeInteger(x) && x >= 0`).
-fn safe_uint(v: &Value) -> Option<u64> {
+pub(crate) fn safe_uint(v: &Value) -> Option<u64> {
     let n = v.as_number()?;
     if let Some(u) = n.as_u64() {
         return (u <= MAX_SAFE_INTEGER).then_some(u);
@@ -150,7 +150,7 @@ fn js_bytes(v: &Value, what: &str) -> Result<Vec<u8>, SignError> {
 
 /// `new Uint8Array(Object.values(x.publicKey))` of an algosdk `Address` object, which
 /// `decodeAddress` then requires to be a 32-byte key.
-fn address(txn: &Map<String, Value>, name: &str) -> Result<[u8; 32], SignError> {
+pub(crate) fn address(txn: &Map<String, Value>, name: &str) -> Result<[u8; 32], SignError> {
     let pk = txn
         .get(name)
         .and_then(|a| a.get("publicKey"))

@@ -104,7 +104,7 @@ pub fn sign_positional(
 
 /// Splits and decodes `<hex>:<amounts JSON>`, and applies `TransactionBuilder
 /// .fromTransaction`'s own checks.
-fn parse(serialized: &str) -> Result<(RawTx, Vec<Value>), SignError> {
+pub(crate) fn parse(serialized: &str) -> Result<(RawTx, Vec<Value>), SignError> {
     let malformed =
         |what: String| SignError::new(format!("malformed serializedTransaction: {what}"));
     let mut parts = serialized.split(':');
@@ -151,7 +151,7 @@ fn parse(serialized: &str) -> Result<(RawTx, Vec<Value>), SignError> {
 }
 
 /// A JSON amount as bitcoinjs' `types.Satoshi` accepts it.
-fn satoshi(v: &Value) -> Option<u64> {
+pub(crate) fn satoshi(v: &Value) -> Option<u64> {
     let n = match v {
         Value::Number(n) => n.as_u64().or_else(|| {
             n.as_f64()

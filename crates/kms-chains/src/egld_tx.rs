@@ -170,7 +170,7 @@ pub fn sign_kms(
 
 /// erdjs `new Address(s).bech32()`: 64 hex digits of a public key, or a bech32 `erd1…`
 /// address of 32 bytes; given back as lower-case bech32.
-fn normalize_address(text: &str) -> Result<String, SignError> {
+pub(crate) fn normalize_address(text: &str) -> Result<String, SignError> {
     let bad = || SignError::new(format!("EGLD address {text} is not valid"));
     let mut key = [0u8; 32];
     if text.len() == 64 && hex::decode_to_slice(text, &mut key).is_ok() {

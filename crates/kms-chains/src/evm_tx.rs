@@ -28,7 +28,7 @@ use crate::node::{Broadcast, ExternalService, Node};
 use crate::signing::SignError;
 
 mod celo;
-mod js;
+pub(crate) mod js;
 mod rlp;
 mod vet;
 

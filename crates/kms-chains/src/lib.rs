@@ -13,6 +13,7 @@ pub mod algo;
 pub mod algo_tx;
 mod base32;
 pub mod bch_tx;
+pub mod decode;
 pub mod egld;
 pub mod egld_tx;
 mod error;

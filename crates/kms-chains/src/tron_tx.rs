@@ -218,7 +218,7 @@ fn string_bytes(s: &str) -> Vec<u8> {
 }
 
 /// `TronWeb.address.toHex` then bytes: hex (`0x` replaced by `41`) or base58check `T…`.
-fn address_bytes(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn address_bytes(s: &str) -> Option<Vec<u8>> {
     if s.is_empty() {
         return Some(Vec::new());
     }

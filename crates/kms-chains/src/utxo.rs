@@ -203,6 +203,60 @@ fn address(chain: Chain, format: AddressFormat, public_key: &[u8]) -> Result<Str
     }
 }
 
+/// The address an output script pays to, for the decoded view: P2PKH, P2SH, P2WPKH and
+/// P2WSH (CashAddr P2PKH/P2SH on BCH); `None` for any other script.
+pub(crate) fn script_address(chain: Chain, network: Network, script: &[u8]) -> Option<String> {
+    let testnet = network.is_testnet();
+    let base58 = |version: u8, hash: &[u8]| {
+        let mut payload = Vec::with_capacity(21);
+        payload.push(version);
+        payload.extend_from_slice(hash);
+        bs58::encode(payload).with_check().into_string()
+    };
+    let p2sh_version = match (chain, testnet) {
+        (Chain::Ltc, false) => 0x32,
+        (Chain::Ltc, true) => 0x3A,
+        (Chain::Doge, false) => 0x16,
+        (Chain::Btc | Chain::Bch, false) => 0x05,
+        _ => 0xC4,
+    };
+    let cash_prefix = if testnet { "bchtest" } else { "bitcoincash" };
+    match script {
+        [0x76, 0xa9, 0x14, hash @ .., 0x88, 0xac] if hash.len() == 20 => {
+            let h: &[u8; 20] = hash.try_into().ok()?;
+            match params(chain, network).ok()?.address {
+                AddressFormat::P2pkh(version) => Some(base58(version, h)),
+                AddressFormat::CashAddr(prefix) => Some(cashaddr::encode_typed(prefix, 0, h)),
+                // BTC's own addresses are segwit; a legacy output keeps its legacy form.
+                AddressFormat::P2wpkh(_) => Some(base58(if testnet { 0x6F } else { 0x00 }, h)),
+            }
+        }
+        [0xa9, 0x14, hash @ .., 0x87] if hash.len() == 20 => {
+            let h: &[u8; 20] = hash.try_into().ok()?;
+            if chain == Chain::Bch {
+                Some(cashaddr::encode_typed(cash_prefix, 8, h))
+            } else {
+                Some(base58(p2sh_version, h))
+            }
+        }
+        [0x00, len, program @ ..]
+            if usize::from(*len) == program.len()
+                && (program.len() == 20 || program.len() == 32) =>
+        {
+            let hrp = match (chain, testnet) {
+                (Chain::Btc, false) => "bc",
+                (Chain::Btc, true) => "tb",
+                (Chain::Ltc, false) => "ltc",
+                (Chain::Ltc, true) => "tltc",
+                _ => return None,
+            };
+            let hrp = bech32::Hrp::parse(hrp).ok()?;
+            bech32::segwit::encode_v0(hrp, program).ok()
+        }
+        _ => None,
+    }
+}
+
 fn wif(version: u8, secret: &[u8; 32], compressed: bool) -> Zeroizing<String> {
     let mut payload = Zeroizing::new(Vec::with_capacity(34));
     payload.push(version);
@@ -295,8 +349,13 @@ mod cashaddr {
     }
 
     pub(super) fn encode_p2pkh(prefix: &str, hash: &[u8; 20]) -> String {
+        encode_typed(prefix, 0x00, hash)
+    }
+
+    /// `version`: type 0 (P2PKH) or 8 (P2SH), size code 0 (160 bits).
+    pub(super) fn encode_typed(prefix: &str, version: u8, hash: &[u8; 20]) -> String {
         let mut payload = Vec::with_capacity(21);
-        payload.push(0x00); // type 0 (P2PKH), size code 0 (160 bits)
+        payload.push(version);
         payload.extend_from_slice(hash);
         let data = to_5bit(&payload);
         let checksum = polymod(

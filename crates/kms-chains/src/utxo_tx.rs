@@ -200,7 +200,7 @@ pub(crate) enum Flavour {
 }
 
 impl Flavour {
-    fn of(chain: Chain) -> Result<Self, SignError> {
+    pub(crate) fn of(chain: Chain) -> Result<Self, SignError> {
         match chain {
             Chain::Btc => Ok(Self::Btc),
             Chain::Ltc => Ok(Self::Ltc),
@@ -487,6 +487,23 @@ impl BitcoreTx {
         };
         tx.check_consistency(change_index.as_ref(), obj.get("hash"))?;
         Ok(tx)
+    }
+
+    /// The outputs (value and script), for the decoded view.
+    pub(crate) fn outputs(&self) -> &[TxOut] {
+        &self.raw.outputs
+    }
+
+    /// Each input's previous output (satoshis, script) when the object names it.
+    pub(crate) fn prevouts(&self) -> impl Iterator<Item = Option<(u64, &[u8])>> {
+        self.prevouts
+            .iter()
+            .map(|p| p.as_ref().map(|p| (p.satoshis, p.script.as_slice())))
+    }
+
+    /// The `changeScript`, parsed, when set.
+    pub(crate) fn change_script(&self) -> Option<&[u8]> {
+        self.change_script.as_deref()
     }
 
     /// bitcore's `_checkConsistency`: the change output, then the hash.

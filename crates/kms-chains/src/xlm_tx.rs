@@ -139,33 +139,33 @@ fn parse_envelope(bytes: &[u8]) -> Option<Layout> {
 
 /// A validating XDR reader; every method returns `None` on anything js-xdr would not read
 /// back to the same bytes.
-struct Xdr<'a> {
-    buf: &'a [u8],
-    pos: usize,
+pub(crate) struct Xdr<'a> {
+    pub(crate) buf: &'a [u8],
+    pub(crate) pos: usize,
 }
 
 impl Xdr<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&[u8]> {
         let end = self.pos.checked_add(n)?;
         let s = self.buf.get(self.pos..end)?;
         self.pos = end;
         Some(s)
     }
 
-    fn u32(&mut self) -> Option<u32> {
+    pub(crate) fn u32(&mut self) -> Option<u32> {
         let b = self.take(4)?;
         Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    fn skip(&mut self, n: usize) -> Option<()> {
+    pub(crate) fn skip(&mut self, n: usize) -> Option<()> {
         self.take(n).map(|_| ())
     }
 
-    fn hyper(&mut self) -> Option<()> {
+    pub(crate) fn hyper(&mut self) -> Option<()> {
         self.skip(8)
     }
 
-    fn bool(&mut self) -> Option<bool> {
+    pub(crate) fn bool(&mut self) -> Option<bool> {
         match self.u32()? {
             0 => Some(false),
             1 => Some(true),
@@ -174,7 +174,7 @@ impl Xdr<'_> {
     }
 
     /// `opaque<N>` / `string<N>`: length, bytes, zero padding.
-    fn var_opaque(&mut self, max: u32) -> Option<()> {
+    pub(crate) fn var_opaque(&mut self, max: u32) -> Option<()> {
         let len = self.u32()?;
         if len > max {
             return None;
@@ -183,13 +183,13 @@ impl Xdr<'_> {
     }
 
     /// `opaque[n]` with zero padding to 4 bytes.
-    fn fixed_opaque(&mut self, n: usize) -> Option<()> {
+    pub(crate) fn fixed_opaque(&mut self, n: usize) -> Option<()> {
         self.skip(n)?;
         let pad = (4 - n % 4) % 4;
         self.take(pad)?.iter().all(|b| *b == 0).then_some(())
     }
 
-    fn optional(&mut self, f: impl FnOnce(&mut Self) -> Option<()>) -> Option<()> {
+    pub(crate) fn optional(&mut self, f: impl FnOnce(&mut Self) -> Option<()>) -> Option<()> {
         if self.bool()? {
             f(self)
         } else {
@@ -197,7 +197,11 @@ impl Xdr<'_> {
         }
     }
 
-    fn array(&mut self, max: u32, mut f: impl FnMut(&mut Self) -> Option<()>) -> Option<u32> {
+    pub(crate) fn array(
+        &mut self,
+        max: u32,
+        mut f: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<u32> {
         let n = self.u32()?;
         if n > max {
             return None;
@@ -210,13 +214,13 @@ impl Xdr<'_> {
 
     // --- types -------------------------------------------------------------------------
 
-    fn account_id(&mut self) -> Option<()> {
+    pub(crate) fn account_id(&mut self) -> Option<()> {
         // PublicKey: only PUBLIC_KEY_TYPE_ED25519.
         (self.u32()? == 0).then_some(())?;
         self.skip(32)
     }
 
-    fn muxed_account(&mut self) -> Option<()> {
+    pub(crate) fn muxed_account(&mut self) -> Option<()> {
         match self.u32()? {
             0 => self.skip(32),
             0x100 => {
@@ -227,7 +231,7 @@ impl Xdr<'_> {
         }
     }
 
-    fn asset(&mut self) -> Option<()> {
+    pub(crate) fn asset(&mut self) -> Option<()> {
         match self.u32()? {
             0 => Some(()),
             1 => {
@@ -242,7 +246,7 @@ impl Xdr<'_> {
         }
     }
 
-    fn change_trust_asset(&mut self) -> Option<()> {
+    pub(crate) fn change_trust_asset(&mut self) -> Option<()> {
         let save = self.pos;
         if self.u32()? == 3 {
             // LiquidityPoolParameters: LIQUIDITY_POOL_CONSTANT_PRODUCT {assetA, assetB, fee}.
@@ -255,7 +259,7 @@ impl Xdr<'_> {
         self.asset()
     }
 
-    fn trust_line_asset(&mut self) -> Option<()> {
+    pub(crate) fn trust_line_asset(&mut self) -> Option<()> {
         let save = self.pos;
         if self.u32()? == 3 {
             return self.skip(32);
@@ -264,11 +268,11 @@ impl Xdr<'_> {
         self.asset()
     }
 
-    fn price(&mut self) -> Option<()> {
+    pub(crate) fn price(&mut self) -> Option<()> {
         self.skip(8)
     }
 
-    fn signer_key(&mut self) -> Option<()> {
+    pub(crate) fn signer_key(&mut self) -> Option<()> {
         match self.u32()? {
             0..=2 => self.skip(32),
             3 => {
@@ -279,7 +283,7 @@ impl Xdr<'_> {
         }
     }
 
-    fn claim_predicate(&mut self, depth: u32) -> Option<()> {
+    pub(crate) fn claim_predicate(&mut self, depth: u32) -> Option<()> {
         if depth > MAX_PREDICATE_DEPTH {
             return None;
         }
@@ -292,12 +296,12 @@ impl Xdr<'_> {
         }
     }
 
-    fn claimable_balance_id(&mut self) -> Option<()> {
+    pub(crate) fn claimable_balance_id(&mut self) -> Option<()> {
         (self.u32()? == 0).then_some(())?;
         self.skip(32)
     }
 
-    fn ledger_key(&mut self) -> Option<()> {
+    pub(crate) fn ledger_key(&mut self) -> Option<()> {
         match self.u32()? {
             0 => self.account_id(),
             1 => {
@@ -318,7 +322,7 @@ impl Xdr<'_> {
         }
     }
 
-    fn memo(&mut self) -> Option<()> {
+    pub(crate) fn memo(&mut self) -> Option<()> {
         match self.u32()? {
             0 => Some(()),
             1 => self.var_opaque(28),
@@ -328,11 +332,11 @@ impl Xdr<'_> {
         }
     }
 
-    fn time_bounds(&mut self) -> Option<()> {
+    pub(crate) fn time_bounds(&mut self) -> Option<()> {
         self.skip(16)
     }
 
-    fn preconditions(&mut self) -> Option<()> {
+    pub(crate) fn preconditions(&mut self) -> Option<()> {
         match self.u32()? {
             0 => Some(()),
             1 => self.time_bounds(),
@@ -348,7 +352,7 @@ impl Xdr<'_> {
         }
     }
 
-    fn operation(&mut self) -> Option<()> {
+    pub(crate) fn operation(&mut self) -> Option<()> {
         self.optional(Self::muxed_account)?;
         match self.u32()? {
             // CREATE_ACCOUNT
@@ -479,15 +483,15 @@ impl Xdr<'_> {
         }
     }
 
-    fn operations(&mut self) -> Option<()> {
+    pub(crate) fn operations(&mut self) -> Option<()> {
         self.array(100, Self::operation).map(|_| ())
     }
 
-    fn ext_v0(&mut self) -> Option<()> {
+    pub(crate) fn ext_v0(&mut self) -> Option<()> {
         (self.u32()? == 0).then_some(())
     }
 
-    fn transaction(&mut self) -> Option<()> {
+    pub(crate) fn transaction(&mut self) -> Option<()> {
         self.muxed_account()?;
         self.skip(4)?; // fee
         self.hyper()?; // seqNum
@@ -497,7 +501,7 @@ impl Xdr<'_> {
         self.ext_v0()
     }
 
-    fn transaction_v0(&mut self) -> Option<()> {
+    pub(crate) fn transaction_v0(&mut self) -> Option<()> {
         self.skip(32)?; // sourceAccountEd25519
         self.skip(4)?;
         self.hyper()?;
@@ -507,7 +511,7 @@ impl Xdr<'_> {
         self.ext_v0()
     }
 
-    fn fee_bump_transaction(&mut self) -> Option<()> {
+    pub(crate) fn fee_bump_transaction(&mut self) -> Option<()> {
         self.muxed_account()?;
         self.hyper()?; // fee
         (self.u32()? == ENVELOPE_TYPE_TX).then_some(())?;
@@ -517,7 +521,7 @@ impl Xdr<'_> {
     }
 
     /// `DecoratedSignature signatures<20>`; the count.
-    fn signatures(&mut self) -> Option<u32> {
+    pub(crate) fn signatures(&mut self) -> Option<u32> {
         self.array(MAX_SIGNATURES, |r| {
             r.skip(4)?;
             r.var_opaque(64)

@@ -4,6 +4,10 @@
 //! the sign-and-record step). The signed payload is kept so a transaction signed before a
 //! crash is re-broadcast byte for byte instead of signed again. It holds no secret: a
 //! signed transaction is public once broadcast.
+//!
+//! With a signing policy, a `signed` line also carries what the transaction spent
+//! (`spend`: wallets, chain, asset, amount, time), from which the policy's rolling totals
+//! are rebuilt on start: totals survive restarts and count signed transactions only.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -11,6 +15,7 @@ use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use kms_chains::node::Broadcast;
+use kms_policy::{MemoryTotals, Spend};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -41,6 +46,9 @@ pub struct Line {
     pub path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
+    /// What a transaction signed under a policy adds to the rolling totals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spend: Option<Spend>,
 }
 
 /// What the journal knows about one pending id.
@@ -54,6 +62,7 @@ pub struct Journal {
     path: PathBuf,
     lock_path: PathBuf,
     known: HashMap<String, Known>,
+    totals: MemoryTotals,
     read_offset: u64,
 }
 
@@ -73,6 +82,7 @@ impl Journal {
             path: path.to_path_buf(),
             lock_path: path.with_file_name(lock_name),
             known: HashMap::new(),
+            totals: MemoryTotals::default(),
             read_offset: 0,
         };
         journal.terminate_torn_line()?;
@@ -147,6 +157,11 @@ impl Journal {
     }
 
     fn apply(&mut self, line: Line) {
+        if line.state == State::Signed {
+            if let Some(spend) = line.spend {
+                self.totals.spends.push(spend);
+            }
+        }
         match (line.state, line.path, line.body) {
             (State::Signed, Some(path), Some(body)) => {
                 self.known.insert(
@@ -168,6 +183,11 @@ impl Journal {
 
     pub fn get(&self, id: &str) -> Option<&Known> {
         self.known.get(id)
+    }
+
+    /// The spends of every transaction signed under a policy (the rolling totals).
+    pub fn totals(&self) -> &MemoryTotals {
+        &self.totals
     }
 
     /// Takes the exclusive lock and catches up with other writers.
@@ -198,10 +218,22 @@ impl Journal {
 
     pub fn record_signed(
         &mut self,
+        claim: &Claim,
+        id: &str,
+        chain: &str,
+        b: &Broadcast,
+    ) -> Result<(), JournalError> {
+        self.record_signed_spend(claim, id, chain, b, None)
+    }
+
+    /// [`record_signed`](Self::record_signed) with what the transaction adds to the totals.
+    pub fn record_signed_spend(
+        &mut self,
         _claim: &Claim,
         id: &str,
         chain: &str,
         b: &Broadcast,
+        spend: Option<Spend>,
     ) -> Result<(), JournalError> {
         self.append(Line {
             ts: now(),
@@ -211,6 +243,7 @@ impl Journal {
             payload_sha256: payload_hash(b),
             path: Some(b.path.clone()),
             body: Some(b.body.clone()),
+            spend,
         })
     }
 
@@ -228,6 +261,7 @@ impl Journal {
             payload_sha256: payload_hash(b),
             path: None,
             body: None,
+            spend: None,
         })
     }
 }
@@ -277,6 +311,38 @@ mod tests {
         assert_eq!(j2.get("b").unwrap().state, State::Signed);
         assert_eq!(j2.get("b").unwrap().broadcast, b(2));
         assert!(j2.get("c").is_none());
+    }
+
+    #[test]
+    fn spends_survive_reopening() {
+        use kms_policy::Totals;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let mut j = Journal::open(&path).unwrap();
+        let spend = |amount: &str| Spend {
+            wallets: vec!["w".into()],
+            chain: "ETH".into(),
+            asset: "native".into(),
+            amount: amount.into(),
+            at: 1_000,
+        };
+        let claim = j.claim().unwrap();
+        j.record_signed_spend(&claim, "a", "ETH", &b(1), Some(spend("5")))
+            .unwrap();
+        j.record_signed(&claim, "b", "ETH", &b(2)).unwrap();
+        j.record_signed_spend(&claim, "c", "ETH", &b(3), Some(spend("7")))
+            .unwrap();
+        drop(claim);
+        j.record_broadcast("a", "ETH", &b(1)).unwrap();
+        let j = Journal::open(&path).unwrap();
+        let total = j.totals().total(Some("w"), "ETH", "native", 1_000);
+        assert_eq!(total.to_string(), "12");
+        assert_eq!(
+            j.totals()
+                .total(Some("w"), "ETH", "native", 1_001)
+                .to_string(),
+            "0"
+        );
     }
 
     #[test]

@@ -3,10 +3,15 @@
 //! signs it (once: see [`journal`]), broadcasts it, and reports failures to the API's
 //! error batch. Transactions are processed one at a time, as the original does, with
 //! blocking HTTP: simple to reason about, and signing never overlaps itself.
+//!
+//! With a signing policy (`--policy`) or a four-eye secret, each transaction is first
+//! decoded (`kms_chains::decode`); one that cannot be decoded, or that the policy refuses,
+//! is not signed and is reported like any other failure. Without them nothing changes.
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod audit;
+pub mod foureye;
 pub mod hardening;
 pub mod journal;
 pub mod log;
@@ -18,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use kms_chains::decode::{self, DecodedView};
 use kms_chains::node::Broadcast;
 use kms_chains::signing::{self, SignContext, SignError};
 use kms_core::{Chain, Network, PendingTransaction, SecretString};
@@ -58,6 +64,13 @@ pub struct DaemonConfig {
     pub log_json: bool,
     pub http_timeout: Duration,
     pub external: ExternalUrls,
+    /// The signing policy (`--policy FILE`): decode, then allow or deny before four-eye.
+    pub policy: Option<kms_policy::Policy>,
+    /// `TATUM_KMS_FOUR_EYE_SECRET`: sign four-eye requests (and send the decoded view).
+    pub four_eye_secret: Option<SecretString>,
+    /// `TATUM_KMS_FOUR_EYE_REQUIRE_SIGNED_ANSWER`: approve only answers carrying
+    /// `X-Tatum-KMS-Approval` (needs the secret).
+    pub four_eye_require_signed_answer: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -367,13 +380,39 @@ impl Daemon {
             self.broadcast(chain, &tx.id, &known.broadcast, errors, report);
             return;
         }
+        let view = if self.config.policy.is_some() || self.config.four_eye_secret.is_some() {
+            match decode::decode(chain, self.config.network, &tx) {
+                Ok(v) => {
+                    self.audit("decoded", &tx.id, chain, json!({"view": v}));
+                    Some(v)
+                }
+                Err(e) => {
+                    self.fail(
+                        chain,
+                        &tx.id,
+                        format!("Not signed: the KMS cannot tell what it would sign ({e})"),
+                        errors,
+                        report,
+                    );
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(view) = &view {
+            if let Err(why) = self.policy_allows(chain, &tx.id, view, &wallet_ids) {
+                self.fail(chain, &tx.id, why, errors, report);
+                return;
+            }
+        }
         if let Some(url) = self.config.external_url.clone() {
             self.log.info(
                 "foureye",
                 &format!("External url '{url}' is present, checking against it."),
                 json!({"id": tx.id}),
             );
-            let answer = self.four_eye_approves(&url, &tx.id, &raw);
+            let answer = self.four_eye_approves(&url, &tx.id, &raw, view.as_ref());
             self.audit(
                 "foureye",
                 &tx.id,
@@ -419,6 +458,18 @@ impl Daemon {
             self.broadcast(chain, &tx.id, &known.broadcast, errors, report);
             return;
         }
+        // Under the lock the totals include what other daemons signed meanwhile: decide again.
+        let mut spend = None;
+        if let (Some(policy), Some(view)) = (&self.config.policy, &view) {
+            if policy.longest_window().is_some() {
+                if let Err(why) = self.policy_allows(chain, &tx.id, view, &wallet_ids) {
+                    drop(claim);
+                    self.fail(chain, &tx.id, why, errors, report);
+                    return;
+                }
+            }
+            spend = Some(kms_policy::spend_of(view, &wallet_ids, unix_now()));
+        }
         let signed = self.sign(chain, &tx);
         let broadcast = match signed {
             Ok(b) => b,
@@ -434,9 +485,9 @@ impl Daemon {
             chain,
             json!({"walletIds": wallet_ids, "payloadSha256": journal::payload_hash(&broadcast)}),
         );
-        if let Err(e) = self
-            .journal
-            .record_signed(&claim, &tx.id, chain.code(), &broadcast)
+        if let Err(e) =
+            self.journal
+                .record_signed_spend(&claim, &tx.id, chain.code(), &broadcast, spend)
         {
             drop(claim);
             // Not recorded: do not broadcast what we could not remember signing.
@@ -516,19 +567,160 @@ impl Daemon {
         errors.push((id.to_string(), message));
     }
 
-    /// Any 2xx approves; any other status, a timeout or a refused connection does not.
-    fn four_eye_approves(&self, url: &str, id: &str, raw: &Value) -> Result<(), String> {
-        let target = format!("{}/{id}", url.trim_end_matches('/'));
-        let result = match self.config.external_method {
-            FourEyeMethod::Get => self.four_eye.get(&target).call(),
-            FourEyeMethod::Post => self.four_eye.post(&target).send_json(raw),
+    /// The policy's decision, audited; `Err` is the message reported for a denial.
+    fn policy_allows(
+        &mut self,
+        chain: Chain,
+        id: &str,
+        view: &DecodedView,
+        wallet_ids: &[String],
+    ) -> Result<(), String> {
+        let Some(policy) = &self.config.policy else {
+            return Ok(());
         };
-        match result {
-            Ok(response) if response.status().is_success() => Ok(()),
-            Ok(response) => Err(format!("HTTP {}", response.status().as_u16())),
-            Err(e) => Err(e.to_string()),
+        let decision = policy.evaluate(
+            &kms_policy::Context {
+                view,
+                wallets: wallet_ids,
+                now: unix_now(),
+            },
+            self.journal.totals(),
+        );
+        self.audit(
+            "policy",
+            id,
+            chain,
+            json!({"allowed": decision.allow, "rule": decision.rule, "reason": decision.reason}),
+        );
+        if decision.allow {
+            return Ok(());
         }
+        self.metrics.add(
+            "tatum_kms_transactions_denied_policy_total",
+            chain.code(),
+            1.0,
+        );
+        Err(format!(
+            "Not signed: the signing policy refused it ({})",
+            decision.reason
+        ))
     }
+
+    /// Any 2xx approves; any other status, a timeout or a refused connection does not.
+    /// With a decoded view (a policy or a secret is set) a POST body also carries
+    /// `decodedView`; with a secret the request is signed, and with a required signed answer
+    /// a 2xx approves only with a valid `X-Tatum-KMS-Approval` (docs/FOUR-EYE.md).
+    fn four_eye_approves(
+        &self,
+        url: &str,
+        id: &str,
+        raw: &Value,
+        view: Option<&DecodedView>,
+    ) -> Result<(), String> {
+        let target = format!("{}/{id}", url.trim_end_matches('/'));
+        let secret = self.config.four_eye_secret.as_ref();
+        if view.is_none() && secret.is_none() {
+            // The original's request, unchanged.
+            let result = match self.config.external_method {
+                FourEyeMethod::Get => self.four_eye.get(&target).call(),
+                FourEyeMethod::Post => self.four_eye.post(&target).send_json(raw),
+            };
+            return match result {
+                Ok(response) if response.status().is_success() => Ok(()),
+                Ok(response) => Err(format!("HTTP {}", response.status().as_u16())),
+                Err(e) => Err(e.to_string()),
+            };
+        }
+        let body: Vec<u8> = match self.config.external_method {
+            FourEyeMethod::Get => Vec::new(),
+            FourEyeMethod::Post => {
+                let mut with_view = raw.clone();
+                if let (Value::Object(map), Some(v)) = (&mut with_view, view) {
+                    map.insert(
+                        "decodedView".into(),
+                        serde_json::to_value(v).map_err(|e| e.to_string())?,
+                    );
+                }
+                serde_json::to_vec(&with_view).map_err(|e| e.to_string())?
+            }
+        };
+        let signed_headers = secret.map(|s| {
+            let timestamp = unix_now();
+            let payload: Vec<u8> = match self.config.external_method {
+                FourEyeMethod::Post => body.clone(),
+                FourEyeMethod::Get => target
+                    .parse::<ureq::http::Uri>()
+                    .ok()
+                    .and_then(|u| u.path_and_query().map(|p| p.as_str().to_string()))
+                    .unwrap_or_default()
+                    .into_bytes(),
+            };
+            (
+                timestamp.to_string(),
+                foureye::request_signature(s.expose().as_bytes(), timestamp, &payload),
+            )
+        });
+        let result = match self.config.external_method {
+            FourEyeMethod::Get => {
+                let mut request = self.four_eye.get(&target);
+                if let Some((ts, sig)) = &signed_headers {
+                    request = request
+                        .header(foureye::TIMESTAMP_HEADER, ts)
+                        .header(foureye::SIGNATURE_HEADER, sig);
+                }
+                request.call()
+            }
+            FourEyeMethod::Post => {
+                let mut request = self
+                    .four_eye
+                    .post(&target)
+                    .header("content-type", "application/json");
+                if let Some((ts, sig)) = &signed_headers {
+                    request = request
+                        .header(foureye::TIMESTAMP_HEADER, ts)
+                        .header(foureye::SIGNATURE_HEADER, sig);
+                }
+                request.send(&body[..])
+            }
+        };
+        let response = match result {
+            Ok(response) if response.status().is_success() => response,
+            Ok(response) => return Err(format!("HTTP {}", response.status().as_u16())),
+            Err(e) => return Err(e.to_string()),
+        };
+        if self.config.four_eye_require_signed_answer {
+            let Some(secret) = secret else {
+                return Err("a signed answer is required but no secret is set".into());
+            };
+            let header = response
+                .headers()
+                .get(foureye::APPROVAL_HEADER)
+                .and_then(|h| h.to_str().ok());
+            match header {
+                Some(h) if foureye::verify_approval(secret.expose().as_bytes(), id, &body, h) => {}
+                Some(_) => {
+                    return Err(format!(
+                        "the answer's {} is not valid for this transaction",
+                        foureye::APPROVAL_HEADER
+                    ))
+                }
+                None => {
+                    return Err(format!(
+                        "the answer carries no {} header",
+                        foureye::APPROVAL_HEADER
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn stamp(store: &WalletStore) -> Option<(SystemTime, u64)> {

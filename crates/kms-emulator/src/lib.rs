@@ -59,6 +59,10 @@ pub struct Scenario {
     pub foureye_deny: Vec<String>,
     #[serde(default)]
     pub broadcast_txid: Option<String>,
+    /// When set, the four-eye service signs its approvals as docs/FOUR-EYE.md says:
+    /// `X-Tatum-KMS-Approval: hex HMAC-SHA256(secret, id + "." + sha256hex(body))`.
+    #[serde(default)]
+    pub foureye_secret: Option<String>,
 }
 
 /// A fault to inject on requests whose path matches.
@@ -114,7 +118,9 @@ pub struct Emulator {
     addr: SocketAddr,
 }
 
-const KEEP_HEADERS: [&str; 6] = [
+const KEEP_HEADERS: [&str; 8] = [
+    "x-tatum-kms-timestamp",
+    "x-tatum-kms-signature",
     "content-type",
     "x-api-key",
     "x-ttm-kms-client-version",
@@ -344,7 +350,14 @@ impl Emulator {
                     Map::new(),
                 );
             }
-            return (200, json!({"ok": true}), Map::new());
+            let mut extra = Map::new();
+            if let Some(secret) = &s.scenario.foureye_secret {
+                extra.insert(
+                    "X-Tatum-KMS-Approval".into(),
+                    Value::String(four_eye_approval(secret, id, body_text)),
+                );
+            }
+            return (200, json!({"ok": true}), extra);
         }
         if !authorized(&s, path, headers) {
             return (
@@ -485,6 +498,19 @@ impl Emulator {
 }
 
 /// A pending transaction is returned for a poll when one of its wallets was asked for.
+/// hex HMAC-SHA256(secret, id + "." + sha256hex(body)).
+pub fn four_eye_approval(secret: &str, id: &str, body: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    use sha2::{Digest, Sha256};
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(hex::encode(Sha256::digest(body.as_bytes())).as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
 fn references_any(tx: &Value, ids: &HashSet<String>) -> bool {
     let hashes = tx["hashes"]
         .as_array()

@@ -88,6 +88,13 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Signing policy tools: `policy check FILE` validates a policy, `policy test FILE
+    /// CASES.json` prints the decision for each case (docs/POLICY.md).
+    #[command(name = "policy")]
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
     /// Convert the wallet file to another format (default v2), keeping the old file as
     /// `<file>.bak-<unix time>`.
     #[command(name = "migrate")]
@@ -127,6 +134,22 @@ pub enum AuditAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum PolicyAction {
+    /// Check a policy file; prints its rules, or the first error with its line and rule.
+    Check {
+        #[arg(value_name = "FILE")]
+        path: PathBuf,
+    },
+    /// Evaluate the cases of a JSON file against a policy; one JSON line per case.
+    Test {
+        #[arg(value_name = "FILE")]
+        path: PathBuf,
+        #[arg(value_name = "CASES")]
+        cases: PathBuf,
+    },
+}
+
 /// Options of the daemon that the original does not have.
 #[derive(Debug, Args)]
 pub struct DaemonArgs {
@@ -145,6 +168,10 @@ pub struct DaemonArgs {
     /// Hash-chained audit log (default: the wallet file's path + `.audit.log`).
     #[arg(long = "audit-log", alias = "auditLog", value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+    /// Signing policy (TOML, docs/POLICY.md): every transaction is decoded and signed only
+    /// when the policy allows it; others are reported and not signed.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

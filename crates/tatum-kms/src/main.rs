@@ -30,6 +30,8 @@ fn run(cli: Cli) -> Result<()> {
             clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
             return output::write_stdout(&buf);
         }
+        // Works on files named on the command line; needs no wallet or configuration.
+        Command::Policy { action } => return commands::policy::run(action),
         _ => {}
     }
     let settings = Settings::resolve(&cli.flags)?;
@@ -71,7 +73,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Migrate { to } => commands::store::migrate(s, to),
         Command::ChangePassword => commands::store::change_password(s),
         Command::Audit { action } => commands::audit::run(action),
-        Command::Completions { .. } | Command::Manpage => Ok(()),
+        Command::Completions { .. } | Command::Manpage | Command::Policy { .. } => Ok(()),
     }
 }
 

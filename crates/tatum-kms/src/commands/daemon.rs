@@ -59,6 +59,29 @@ pub fn run(settings: &Settings, flags: &Flags, args: &DaemonArgs) -> Result<()> 
         p.push(".audit.log");
         p.into()
     });
+    let policy = match &args.policy {
+        Some(path) => Some(kms_policy::Policy::load(path)?),
+        None => None,
+    };
+    let four_eye_secret = env("TATUM_KMS_FOUR_EYE_SECRET").map(kms_core::SecretString::new);
+    let four_eye_require_signed_answer = match env("TATUM_KMS_FOUR_EYE_REQUIRE_SIGNED_ANSWER")
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("false") | Some("0") | Some("no") => false,
+        Some("true") | Some("1") | Some("yes") => true,
+        Some(other) => {
+            return Err(anyhow!(
+                "TATUM_KMS_FOUR_EYE_REQUIRE_SIGNED_ANSWER={other:?} is not true or false"
+            ))
+        }
+    };
+    if four_eye_require_signed_answer && four_eye_secret.is_none() {
+        return Err(anyhow!(
+            "TATUM_KMS_FOUR_EYE_REQUIRE_SIGNED_ANSWER needs TATUM_KMS_FOUR_EYE_SECRET"
+        ));
+    }
     let config = DaemonConfig {
         api_url: env("TATUM_API_URL").unwrap_or_else(|| "https://api.tatum.io".to_string()),
         api_key,
@@ -84,6 +107,9 @@ pub fn run(settings: &Settings, flags: &Flags, args: &DaemonArgs) -> Result<()> 
                 .unwrap_or(30),
         ),
         external,
+        policy,
+        four_eye_secret,
+        four_eye_require_signed_answer,
     };
     for problem in kms_daemon::hardening::disable_core_dumps() {
         eprintln!("warning: {problem}");

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod checkconfig;
 pub mod daemon;
+pub mod policy;
 pub mod read;
 pub mod report;
 pub mod store;
