@@ -623,7 +623,11 @@ impl Daemon {
             // The original's request, unchanged.
             let result = match self.config.external_method {
                 FourEyeMethod::Get => self.four_eye.get(&target).call(),
-                FourEyeMethod::Post => self.four_eye.post(&target).send_json(raw),
+                FourEyeMethod::Post => self
+                    .four_eye
+                    .post(&target)
+                    .header("content-type", "application/json")
+                    .send(&api::compact_json(raw)),
             };
             return match result {
                 Ok(response) if response.status().is_success() => Ok(()),

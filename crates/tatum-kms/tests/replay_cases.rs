@@ -24,6 +24,8 @@ const VET_CASE: &str = "vet_testnet_mnemonic_index_error";
 
 struct Essentials {
     broadcasts: Vec<(String, String)>,
+    /// Four-eye requests: method, path and raw body.
+    four_eye: Vec<(String, String, String)>,
     sends: Vec<String>,
     errors: BTreeSet<String>,
 }
@@ -31,6 +33,7 @@ struct Essentials {
 fn essentials(requests: &[Value]) -> Essentials {
     let mut e = Essentials {
         broadcasts: Vec::new(),
+        four_eye: Vec::new(),
         sends: Vec::new(),
         errors: BTreeSet::new(),
     };
@@ -49,6 +52,12 @@ fn essentials(requests: &[Value]) -> Essentials {
                 e.errors
                     .insert(err["signatureId"].as_str().unwrap_or("").to_string());
             }
+        } else if path.starts_with("/foureye/") {
+            e.four_eye.push((
+                r["method"].as_str().unwrap_or("").to_string(),
+                path,
+                r["body"].as_str().unwrap_or("").to_string(),
+            ));
         } else if path.contains("broadcast") && r["method"] == "POST" {
             // Byte for byte: key order and whitespace are the original's (`JSON.stringify`).
             e.broadcasts
@@ -182,6 +191,7 @@ fn every_recorded_case_replays() {
             .filter_map(|t| t["id"].as_str().map(str::to_string))
             .collect();
         let same = o.got.broadcasts == want.broadcasts
+            && o.got.four_eye == want.four_eye
             && o.got.sends == want.sends
             && o.got.errors == want.errors;
         // A chain still to come may instead report every id, and broadcast nothing.
@@ -195,6 +205,12 @@ fn every_recorded_case_replays() {
                 why.push(format!(
                     "broadcasts differ:\n  ours {:?}\n  orig {:?}",
                     o.got.broadcasts, want.broadcasts
+                ));
+            }
+            if o.got.four_eye != want.four_eye {
+                why.push(format!(
+                    "four-eye requests differ:\n  ours {:?}\n  orig {:?}",
+                    o.got.four_eye, want.four_eye
                 ));
             }
             if o.got.sends != want.sends {
