@@ -8,8 +8,14 @@
 //! With a signing policy, a `signed` line also carries what the transaction spent
 //! (`spend`: wallets, chain, asset, amount, time), from which the policy's rolling totals
 //! are rebuilt on start: totals survive restarts and count signed transactions only.
+//!
+//! SOL and FLOW submit to the network *inside* signing (quirk Q17). For them an `intent`
+//! line is written before signing starts and a `released` line when signing fails; an
+//! intent with neither a `signed` nor a `released` line after it means a process died while
+//! the transaction may already have been submitted, and the daemon then refuses to sign that
+//! id again (a second signing would be a second, different transaction: a double spend).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -32,6 +38,10 @@ pub struct JournalError {
 pub enum State {
     Signed,
     Broadcast,
+    /// About to sign a transaction whose signing also submits it (SOL, FLOW).
+    Intent,
+    /// Signing after an intent failed; the id may be signed again.
+    Released,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -62,6 +72,8 @@ pub struct Journal {
     path: PathBuf,
     lock_path: PathBuf,
     known: HashMap<String, Known>,
+    /// Ids with an intent line and no outcome yet.
+    open_intents: HashSet<String>,
     totals: MemoryTotals,
     read_offset: u64,
 }
@@ -82,6 +94,7 @@ impl Journal {
             path: path.to_path_buf(),
             lock_path: path.with_file_name(lock_name),
             known: HashMap::new(),
+            open_intents: HashSet::new(),
             totals: MemoryTotals::default(),
             read_offset: 0,
         };
@@ -157,6 +170,15 @@ impl Journal {
     }
 
     fn apply(&mut self, line: Line) {
+        match line.state {
+            State::Intent => {
+                self.open_intents.insert(line.id.clone());
+            }
+            State::Signed | State::Released => {
+                self.open_intents.remove(&line.id);
+            }
+            State::Broadcast => {}
+        }
         if line.state == State::Signed {
             if let Some(spend) = line.spend {
                 self.totals.spends.push(spend);
@@ -183,6 +205,32 @@ impl Journal {
 
     pub fn get(&self, id: &str) -> Option<&Known> {
         self.known.get(id)
+    }
+
+    /// Whether a signing that submits (SOL, FLOW) was started for `id` and never finished:
+    /// the transaction may be on chain already.
+    pub fn interrupted(&self, id: &str) -> bool {
+        self.open_intents.contains(id)
+    }
+
+    /// Records that signing (and submitting) `id` starts now.
+    pub fn record_intent(
+        &mut self,
+        _claim: &Claim,
+        id: &str,
+        chain: &str,
+    ) -> Result<(), JournalError> {
+        self.append(Line::marker(id, chain, State::Intent))
+    }
+
+    /// Records that the signing started by [`record_intent`](Self::record_intent) failed.
+    pub fn record_released(
+        &mut self,
+        _claim: &Claim,
+        id: &str,
+        chain: &str,
+    ) -> Result<(), JournalError> {
+        self.append(Line::marker(id, chain, State::Released))
     }
 
     /// The spends of every transaction signed under a policy (the rolling totals).
@@ -266,6 +314,22 @@ impl Journal {
     }
 }
 
+impl Line {
+    /// A line without a payload (intent, released).
+    fn marker(id: &str, chain: &str, state: State) -> Self {
+        Line {
+            ts: now(),
+            id: id.to_string(),
+            chain: chain.to_string(),
+            state,
+            payload_sha256: String::new(),
+            path: None,
+            body: None,
+            spend: None,
+        }
+    }
+}
+
 pub fn payload_hash(b: &Broadcast) -> String {
     hex::encode(Sha256::digest(b.body.to_string().as_bytes()))
 }
@@ -280,6 +344,26 @@ mod tests {
 
     fn b(n: u8) -> Broadcast {
         Broadcast::tx_data("/v3/ethereum/broadcast", format!("0x{n:02x}"), "id")
+    }
+
+    #[test]
+    fn an_intent_without_an_outcome_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wallet.dat.journal");
+        let mut j = Journal::open(&path).unwrap();
+        let claim = j.claim().unwrap();
+        j.record_intent(&claim, "crashed", "SOL").unwrap();
+        j.record_intent(&claim, "failed", "SOL").unwrap();
+        j.record_released(&claim, "failed", "SOL").unwrap();
+        j.record_intent(&claim, "signed", "FLOW").unwrap();
+        j.record_signed(&claim, "signed", "FLOW", &b(3)).unwrap();
+        drop(claim);
+        let j = Journal::open(&path).unwrap();
+        assert!(j.interrupted("crashed"));
+        assert!(!j.interrupted("failed"));
+        assert!(!j.interrupted("signed"));
+        assert!(j.get("signed").is_some());
+        assert!(!j.interrupted("never-seen"));
     }
 
     #[test]

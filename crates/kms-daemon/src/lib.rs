@@ -470,10 +470,37 @@ impl Daemon {
             }
             spend = Some(kms_policy::spend_of(view, &wallet_ids, unix_now()));
         }
+        // SOL and FLOW submit inside signing: remember that we start, so that a crash in the
+        // middle never leads to a second (different) transaction.
+        let submits = matches!(chain, Chain::Sol | Chain::Flow);
+        if submits {
+            if self.journal.interrupted(&tx.id) {
+                drop(claim);
+                self.fail(chain, &tx.id, format!("Not signed again: an earlier signing of {} was interrupted after it may have submitted the transaction to the network. Check the chain; see docs/OPERATIONS.md (interrupted signing) to release it.", tx.id), errors, report);
+                return;
+            }
+            if let Err(e) = self.journal.record_intent(&claim, &tx.id, chain.code()) {
+                drop(claim);
+                self.fail(
+                    chain,
+                    &tx.id,
+                    format!("Not signed: the signing journal could not record the attempt: {e}"),
+                    errors,
+                    report,
+                );
+                return;
+            }
+        }
         let signed = self.sign(chain, &tx);
         let broadcast = match signed {
             Ok(b) => b,
             Err(e) => {
+                if submits {
+                    if let Err(je) = self.journal.record_released(&claim, &tx.id, chain.code()) {
+                        self.log
+                            .error("journal", &je.to_string(), json!({"id": tx.id}));
+                    }
+                }
                 drop(claim);
                 self.fail(chain, &tx.id, e.0, errors, report);
                 return;

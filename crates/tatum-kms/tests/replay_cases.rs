@@ -119,6 +119,22 @@ fn run_case(case: &Path, dir: &Path, emulator: Option<&Emulator>) -> Outcome {
         }
     };
     let before = emu.requests().len();
+    let out = case_command(case, dir, emu)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    Outcome {
+        code: out.status.code(),
+        got: essentials(&emu.requests()[before..]),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr),
+    }
+}
+
+/// The daemon command of a case, pointed at `emu` and at the wallets in `dir`.
+fn case_command(case: &Path, dir: &Path, emu: &Emulator) -> Command {
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(case.join("case.json")).unwrap()).unwrap();
     let old_url = meta["env"]["TATUM_API_URL"].as_str().unwrap().to_string();
     let mut cmd = Command::new(common::BIN);
     for arg in meta["argv"].as_array().unwrap()[1..]
@@ -141,13 +157,7 @@ fn run_case(case: &Path, dir: &Path, emulator: Option<&Emulator>) -> Outcome {
     for (k, v) in meta["env"].as_object().unwrap() {
         cmd.env(k, v.as_str().unwrap().replace(&old_url, &emu.url()));
     }
-    let out = cmd.stdin(std::process::Stdio::null()).output().unwrap();
-    Outcome {
-        code: out.status.code(),
-        got: essentials(&emu.requests()[before..]),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr),
-    }
+    cmd
 }
 
 fn case_dirs() -> Vec<PathBuf> {
@@ -367,4 +377,75 @@ fn audit_log_records_decisions_and_verify_finds_tampering() {
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr).to_string();
     assert!(err.contains("broken at line 3"), "{err}");
+}
+
+/// SOL submits inside signing. A daemon killed while signing a SOL transaction may have sent
+/// it already; after the restart that id is reported and never signed a second time (which
+/// would be a second, different transaction), while the others are signed as usual.
+#[test]
+fn an_interrupted_sol_signing_is_not_signed_again() {
+    let case = fixture("sign/sol_testnet");
+    let scenario: Scenario =
+        serde_json::from_str(&std::fs::read_to_string(case.join("mock_config.json")).unwrap())
+            .unwrap();
+    let dir = wallet_dir();
+    let emu = Emulator::start("127.0.0.1:0", scenario, None).unwrap();
+    // The first node call of the signing hangs long enough to kill the daemon in it.
+    emu.add_fault(
+        serde_json::from_value(serde_json::json!({
+            "path_regex": "/v3/blockchain/node/SOL/.*", "kind": "slow", "delay_ms": 3000, "times": 1
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut child = case_command(&case, dir.path(), &emu)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal_path = dir.path().join("wallet.dat.journal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !std::fs::read_to_string(&journal_path)
+        .unwrap_or_default()
+        .contains("\"state\":\"intent\"")
+    {
+        assert!(std::time::Instant::now() < deadline, "no intent recorded");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(3200)); // the emulator finishes the slow answer
+
+    let second = run_case(&case, dir.path(), Some(&emu));
+    let journal = std::fs::read_to_string(&journal_path).unwrap();
+    let interrupted: Vec<String> = journal
+        .lines()
+        .filter(|l| l.contains("\"state\":\"intent\""))
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .take(1)
+        .collect();
+    let id = &interrupted[0];
+    assert!(
+        second.got.errors.contains(id),
+        "the interrupted id is reported: {:?}\n{}",
+        second.got.errors,
+        second.stdout
+    );
+    assert!(
+        second.stdout.contains("Not signed again"),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        !journal
+            .lines()
+            .any(|l| l.contains(&format!("\"id\":\"{id}\"")) && l.contains("\"state\":\"signed\"")),
+        "{id} signed after the crash:\n{journal}"
+    );
 }
