@@ -1,8 +1,8 @@
 //! The static binary that `scripts/build-static` makes (and the Dockerfile ships on `scratch`):
-//! it has no program interpreter and no shared-library dependency, it runs, and, inside an
-//! empty root that holds nothing but the binary and the three files the image ships
-//! (`/etc/hosts`-style name lookup, no `/dev`, no libraries), it generates a wallet and talks
-//! to the API by host name.
+//! it has no program interpreter and no shared-library dependency, it runs, and, in the image's
+//! file system (`scripts/image-rootfs`: no libraries, no `/dev`, no shell) as uid 1000 with a
+//! folder bind-mounted where the original's documented `docker run -v` puts it, it keeps the
+//! wallet in that folder and talks to the API by host name.
 //!
 //! `scripts/test` builds the binary and passes it in `KMS_STATIC_BIN`; without it the test says
 //! SKIPPED (a plain `cargo test` does not build a second copy of the workspace).
@@ -103,21 +103,27 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Runs the binary chrooted into `root` with only the given environment.
-fn run_in(
+/// Runs the binary as the image runs it: chrooted into the image's file system (built by
+/// `scripts/image-rootfs`), as uid 1000, with `host` bind-mounted at `mount_at` in a private
+/// mount namespace, as `docker run -v host:mount_at` does.
+fn run_in_image(
     root: &Path,
+    host: &Path,
+    mount_at: &str,
     env: &[(&str, String)],
     args: &[&str],
     stdin: &str,
 ) -> (bool, String, String) {
     use std::io::Write;
-    // By full path: the cleared environment has no PATH to search.
-    let chroot = ["/usr/sbin/chroot", "/usr/bin/chroot", "/sbin/chroot"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("chroot (coreutils)");
-    let mut cmd = Command::new(chroot);
-    cmd.arg(root).arg("/tatum-kms").args(args).env_clear();
+    let script = r#"mount --bind "$1" "$2/$3" && root="$2" && shift 3 && exec chroot --userspec=1000:1000 "$root" /usr/local/bin/tatum-kms "$@""#;
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-m", "/bin/sh", "-c", script, "sh"])
+        .arg(host)
+        .arg(root)
+        .arg(mount_at.trim_start_matches('/'))
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -126,7 +132,7 @@ fn run_in(
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("chroot");
+        .expect("unshare (util-linux)");
     child
         .stdin
         .take()
@@ -141,22 +147,32 @@ fn run_in(
     )
 }
 
+/// The image's file system, with `/etc/hosts` naming the API host.
+fn image_root(bin: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/image-rootfs");
+    let status = Command::new(script)
+        .arg(dir.path())
+        .arg(bin)
+        .status()
+        .unwrap();
+    assert!(status.success(), "scripts/image-rootfs failed");
+    std::fs::write(dir.path().join("etc/hosts"), "127.0.0.1 tatum-api.test\n").unwrap();
+    dir
+}
+
 #[test]
-fn static_binary_works_in_an_empty_root_and_resolves_names_from_etc_hosts() {
+fn the_image_layout_keeps_the_wallet_in_the_mounted_folder_and_reaches_the_api_by_name() {
+    use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
     let Some(bin) = static_bin() else { return };
     if !is_root() {
-        eprintln!("SKIPPED: chroot needs root");
+        eprintln!("SKIPPED: chroot and mount need root");
         return;
     }
-    // Beside the binary, so that it can be hard-linked in: a copy written here could still be
-    // open in a child that another test thread forks at that moment ("Text file busy").
-    let dir = tempfile::tempdir_in(bin.parent().unwrap()).unwrap();
-    let root = dir.path();
-    std::fs::create_dir_all(root.join("etc")).unwrap();
-    std::fs::create_dir_all(root.join("home/node")).unwrap();
-    std::fs::hard_link(&bin, root.join("tatum-kms")).unwrap();
-    std::fs::write(root.join("etc/hosts"), "127.0.0.1 tatum-api.test\n").unwrap();
-    std::fs::write(root.join("etc/nsswitch.conf"), "hosts: files dns\n").unwrap();
+    let root = image_root(&bin);
+    // The user's current folder, mounted into the container, writable by uid 1000.
+    let host = tempfile::tempdir().unwrap();
+    chown(host.path(), Some(1000), Some(1000)).unwrap();
 
     let emu = Emulator::start(
         "127.0.0.1:0",
@@ -173,9 +189,12 @@ fn static_binary_works_in_an_empty_root_and_resolves_names_from_etc_hosts() {
         ("TATUM_API_URL", format!("http://tatum-api.test:{port}")),
     ];
 
-    // Randomness without /dev (getrandom(2)), a wallet written under $HOME/.tatumrc.
-    let (ok, stdout, stderr) = run_in(
-        root,
+    // `docker run -v "$PWD":/root/.tatumrc IMAGE generatemanagedwallet BTC --testnet`: randomness
+    // without /dev (getrandom(2)), the wallet written through the /root/.tatumrc symlink.
+    let (ok, stdout, stderr) = run_in_image(
+        root.path(),
+        host.path(),
+        "/root/.tatumrc",
         &env,
         &["generatemanagedwallet", "BTC", "--testnet"],
         "",
@@ -183,21 +202,54 @@ fn static_binary_works_in_an_empty_root_and_resolves_names_from_etc_hosts() {
     assert!(ok, "generatemanagedwallet failed: {stderr}");
     let generated: Value = serde_json::from_str(&stdout).unwrap();
     assert!(generated["xpub"].as_str().unwrap().starts_with("tpub"));
-    assert!(root.join("home/node/.tatumrc/wallet.dat").is_file());
+    let wallet = host.path().join("wallet.dat");
+    let meta = std::fs::metadata(&wallet).expect("wallet.dat in the mounted folder");
+    assert_eq!(
+        (meta.uid(), meta.permissions().mode() & 0o777),
+        (1000, 0o600)
+    );
+    assert!(
+        std::fs::read_dir(root.path().join("home/node/.tatumrc"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "nothing written into the image itself"
+    );
 
-    let (ok, stdout, stderr) = run_in(
-        root,
+    let (ok, stdout, stderr) = run_in_image(
+        root.path(),
+        host.path(),
+        "/root/.tatumrc",
         &env,
         &["storemanagedwallet", "ETH", "--testnet"],
         &format!("{M0}\n"),
     );
     assert!(ok, "storemanagedwallet failed: {stderr}");
-    let eth: Value = serde_json::from_str(&stdout).unwrap();
-    let eth_id = eth["signatureId"].as_str().unwrap().to_string();
+    let eth_id = serde_json::from_str::<Value>(&stdout).unwrap()["signatureId"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
-    // The daemon reaches the API by host name: /etc/hosts through glibc's built-in NSS.
-    let (ok, _stdout, stderr) = run_in(
-        root,
+    // The variant that mounts the original image's `node` home sees the same wallet.
+    let (ok, stdout, stderr) = run_in_image(
+        root.path(),
+        host.path(),
+        "/home/node/.tatumrc",
+        &env,
+        &["getmanagedwallet", &eth_id],
+        "",
+    );
+    assert!(ok, "getmanagedwallet failed: {stderr}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout).unwrap()["mnemonic"],
+        M0
+    );
+
+    // `daemon --testnet`: the API reached by host name (/etc/hosts through glibc's built-in NSS).
+    let (ok, _stdout, stderr) = run_in_image(
+        root.path(),
+        host.path(),
+        "/root/.tatumrc",
         &env,
         &["daemon", "--runOnce", "--testnet", "--chain=ETH"],
         "",
@@ -213,4 +265,7 @@ fn static_binary_works_in_an_empty_root_and_resolves_names_from_etc_hosts() {
         serde_json::from_str::<Value>(polls[0]["body"].as_str().unwrap()).unwrap(),
         json!({"signatureIds": [eth_id]})
     );
+    // The daemon's own files (journal, audit log) land beside the wallet, in the mounted folder.
+    assert!(host.path().join("wallet.dat.journal").is_file());
+    assert!(host.path().join("wallet.dat.audit.log").is_file());
 }
