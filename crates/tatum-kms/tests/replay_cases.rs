@@ -105,8 +105,6 @@ struct Outcome {
 
 /// Runs one case in `dir` (wallet files copied there; the journal lands beside them).
 fn run_case(case: &Path, dir: &Path, emulator: Option<&Emulator>) -> Outcome {
-    let meta: Value =
-        serde_json::from_str(&std::fs::read_to_string(case.join("case.json")).unwrap()).unwrap();
     let scenario: Scenario =
         serde_json::from_str(&std::fs::read_to_string(case.join("mock_config.json")).unwrap())
             .unwrap();
