@@ -2,7 +2,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use kms_core::SecretString;
+use kms_core::{SecretString, WalletEntry};
 use tempfile::NamedTempFile;
 use zeroize::Zeroizing;
 
@@ -184,6 +184,86 @@ impl WalletStore {
         }
     }
 
+    /// One wallet by signatureId (`None` when there is none). v2 reads the header and that
+    /// row only (plus SQLite's row count), whatever the number of wallets; legacy decrypts
+    /// the whole file. Needs no lock, like [`WalletStore::read`].
+    pub fn get(
+        &self,
+        password: &SecretString,
+        signature_id: &str,
+    ) -> Result<Option<WalletEntry>, StoreError> {
+        match self.format()? {
+            None => Err(StoreError::NotFound(self.path.clone())),
+            Some(Format::V2) => v2::unlock(&self.path, password.expose().as_bytes())
+                .and_then(|mut store| store.get(signature_id))
+                .map_err(|e| v2_error(&self.path, e)),
+            Some(Format::Legacy) => {
+                Ok(self.read_as(Format::Legacy, password)?.remove(signature_id))
+            }
+        }
+    }
+
+    /// Puts the entries in front of the others, in order (the last one ends up first), as
+    /// `modify` with [`Wallets::insert_first`] for each would; an existing id is replaced.
+    /// On a v2 file this writes the new rows and the manifest only, in one transaction,
+    /// whatever the number of wallets; otherwise it is `modify`.
+    pub fn insert_first(
+        &self,
+        password: &SecretString,
+        entries: impl IntoIterator<Item = (String, WalletEntry)>,
+    ) -> Result<(), StoreError> {
+        let entries: Vec<(String, WalletEntry)> = entries.into_iter().collect();
+        self.ensure_directory()?;
+        let _lock = self.lock()?;
+        if self.format()? != Some(Format::V2) {
+            return self.modify_locked(password, |wallets| {
+                wallets.insert_first_all(entries);
+                Ok::<_, StoreError>(())
+            });
+        }
+        v2::unlock(&self.path, password.expose().as_bytes())
+            .and_then(|mut store| store.insert_first(entries))
+            .map_err(|e| v2_error(&self.path, e))
+    }
+
+    /// Removes one wallet; `false`, with nothing written, when there is none with that id.
+    /// On a v2 file this deletes one row and updates the manifest, in one transaction.
+    pub fn remove(&self, password: &SecretString, signature_id: &str) -> Result<bool, StoreError> {
+        if !self.exists() {
+            return Err(StoreError::NotFound(self.path.clone()));
+        }
+        let _lock = self.lock()?;
+        match self.format()? {
+            None => Err(StoreError::NotFound(self.path.clone())),
+            Some(Format::V2) => v2::unlock(&self.path, password.expose().as_bytes())
+                .and_then(|mut store| store.remove(signature_id))
+                .map_err(|e| v2_error(&self.path, e)),
+            Some(Format::Legacy) => {
+                /// Aborts the change (nothing written) when the id is absent.
+                enum Outcome {
+                    Absent,
+                    Failed(StoreError),
+                }
+                impl From<StoreError> for Outcome {
+                    fn from(e: StoreError) -> Self {
+                        Outcome::Failed(e)
+                    }
+                }
+                let removed = self.modify_locked(password, |wallets| {
+                    wallets
+                        .remove(signature_id)
+                        .map(|_| ())
+                        .ok_or(Outcome::Absent)
+                });
+                match removed {
+                    Ok(()) => Ok(true),
+                    Err(Outcome::Absent) => Ok(false),
+                    Err(Outcome::Failed(e)) => Err(e),
+                }
+            }
+        }
+    }
+
     /// Runs `change` on the decrypted store under an exclusive lock and writes the result
     /// atomically when `change` succeeds. A missing file starts as an empty store; the file
     /// and its directory are created. When `change` fails, nothing is written.
@@ -197,6 +277,18 @@ impl WalletStore {
     {
         self.ensure_directory()?;
         let _lock = self.lock()?;
+        self.modify_locked(password, change)
+    }
+
+    /// `modify` for a caller that holds the lock.
+    fn modify_locked<T, E>(
+        &self,
+        password: &SecretString,
+        change: impl FnOnce(&mut Wallets) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
         match self.format()? {
             Some(Format::V2) => {
                 let mut store = v2::unlock(&self.path, password.expose().as_bytes())
@@ -549,7 +641,7 @@ fn v2_error(path: &Path, e: V2Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kms_core::{Chain, WalletEntry};
+    use kms_core::Chain;
 
     fn pw(s: &str) -> SecretString {
         SecretString::from(s)

@@ -1,13 +1,19 @@
 //! The v2 wallet store: one SQLite database, one row per wallet, each entry sealed with
 //! XChaCha20-Poly1305 under a random data key, the data key wrapped under an Argon2id key
-//! derived from the password, and a sealed manifest of the ids that catches deleted,
-//! reordered or transplanted rows. `docs/STORE-V2.md` is the specification; this module is
-//! its only implementation.
+//! derived from the password, and a sealed manifest (row count and a keyed set digest of
+//! the rows) that catches deleted, added, reordered, rolled-back or transplanted rows.
+//! `docs/STORE-V2.md` is the specification; this module is its only implementation.
+//!
+//! Lookups and single-wallet writes touch the header and one row (plus SQLite's row count),
+//! never the other rows: the set digest is an XOR of per-row keyed hashes, updated in
+//! place. Whole-store reads verify every row against it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
+use blake2::digest::Mac;
+use blake2::Blake2bMac;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use kms_core::WalletEntry;
@@ -21,8 +27,12 @@ use crate::wallets::Wallets;
 pub const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 /// `PRAGMA application_id` of a v2 wallet file: ASCII "TKM2".
 pub const APPLICATION_ID: i32 = 0x544b_4d32;
-/// `PRAGMA user_version` of a v2 wallet file.
-pub const USER_VERSION: i32 = 2;
+/// `PRAGMA user_version` of the v2 files this version writes (layout 3: the manifest is a
+/// row count and set digest).
+pub const USER_VERSION: i32 = 3;
+/// `PRAGMA user_version` of the first v2 layout (the manifest lists every id): still read,
+/// and upgraded to [`USER_VERSION`] by the first write.
+pub const USER_VERSION_ID_LIST: i32 = 2;
 /// The `format` column of the header row.
 pub const FORMAT_NAME: &str = "tatum-kms wallet v2";
 
@@ -33,7 +43,10 @@ const SALT_LEN: usize = 16;
 
 const AAD_DATA_KEY: &[u8] = b"tatum-kms v2 data key";
 const AAD_MANIFEST: &[u8] = b"tatum-kms v2 manifest";
+const AAD_DIGEST_MANIFEST: &[u8] = b"tatum-kms v2 digest manifest";
 const AAD_ENTRY: &[u8] = b"tatum-kms v2 entry";
+const TAG_KEY_LABEL: &[u8] = b"tatum-kms v2 row tag key";
+const ROW_TAG_LABEL: &[u8] = b"tatum-kms v2 row";
 
 const SCHEMA: &str = "
 CREATE TABLE kms_header (
@@ -239,14 +252,28 @@ impl KeyBlock {
     }
 }
 
-fn read_key_block(conn: &Connection) -> Result<KeyBlock, V2Error> {
+/// The two layouts of the manifest, told apart by `PRAGMA user_version`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// user_version 2: the manifest lists every id in order (every read opens every row).
+    IdList,
+    /// user_version 3: the manifest holds the row count, the largest position and the XOR
+    /// of the rows' keyed hashes (lookups and single-row writes stay O(1) rows).
+    Digest,
+}
+
+fn read_key_block(conn: &Connection) -> Result<(KeyBlock, Layout), V2Error> {
     let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
     let version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if app_id != APPLICATION_ID || version != USER_VERSION {
-        return Err(V2Error::Corrupt(format!(
-            "an SQLite database but not a tatum-kms v2 wallet (application_id {app_id:#x}, user_version {version})"
-        )));
-    }
+    let layout = match (app_id, version) {
+        (APPLICATION_ID, USER_VERSION) => Layout::Digest,
+        (APPLICATION_ID, USER_VERSION_ID_LIST) => Layout::IdList,
+        _ => {
+            return Err(V2Error::Corrupt(format!(
+                "an SQLite database but not a tatum-kms v2 wallet (application_id {app_id:#x}, user_version {version})"
+            )))
+        }
+    };
     let row = conn
         .query_row(
             "SELECT format, kdf, kdf_version, kdf_m_kib, kdf_t, kdf_p, kdf_salt, wrapped_key
@@ -279,27 +306,135 @@ fn read_key_block(conn: &Connection) -> Result<KeyBlock, V2Error> {
         )));
     }
     let num = |v: i64| u32::try_from(v).map_err(|_| V2Error::Corrupt("bad KDF parameter".into()));
-    Ok(KeyBlock {
-        kdf: KdfParams {
-            m_kib: num(m)?,
-            t: num(t)?,
-            p: num(p)?,
+    Ok((
+        KeyBlock {
+            kdf: KdfParams {
+                m_kib: num(m)?,
+                t: num(t)?,
+                p: num(p)?,
+            },
+            salt,
+            wrapped,
         },
-        salt,
-        wrapped,
-    })
+        layout,
+    ))
 }
 
-/// One stored row as read back: its position and (decrypted) entry.
+/// Keyed BLAKE2b with a 32-byte output (RFC 7693 keyed mode, as Python's
+/// `hashlib.blake2b(msg, key=key, digest_size=32)`).
+fn keyed_blake2b(key: &[u8; KEY_LEN], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac =
+        <Blake2bMac<blake2::digest::consts::U32> as blake2::digest::KeyInit>::new_from_slice(key)
+            .expect("a 32-byte BLAKE2b key is valid");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// The key of the row hashes: `BLAKE2b-256(key = data key, "tatum-kms v2 row tag key")`.
+fn tag_key(data_key: &[u8; KEY_LEN]) -> Zeroizing<[u8; KEY_LEN]> {
+    Zeroizing::new(keyed_blake2b(data_key, &[TAG_KEY_LABEL]))
+}
+
+/// One row's keyed hash: `BLAKE2b-256(key = tag key, "tatum-kms v2 row" ‖ lp(id) ‖
+/// be64(position) ‖ lp(chain) ‖ lp(network) ‖ lp(sealed))`. It binds everything a row
+/// holds; without the data key nobody can compute it, and it is never stored.
+fn row_tag(
+    tag_key: &[u8; KEY_LEN],
+    id: &str,
+    position: i64,
+    chain: &str,
+    network: &str,
+    sealed: &[u8],
+) -> [u8; 32] {
+    let mut framed = Vec::with_capacity(64 + id.len() + chain.len() + network.len());
+    framed.extend_from_slice(ROW_TAG_LABEL);
+    push_lp(&mut framed, id.as_bytes());
+    framed.extend_from_slice(&position.to_be_bytes());
+    push_lp(&mut framed, chain.as_bytes());
+    push_lp(&mut framed, network.as_bytes());
+    framed.extend_from_slice(&(sealed.len() as u32).to_be_bytes());
+    keyed_blake2b(tag_key, &[&framed, sealed])
+}
+
+/// The manifest of layout 3: how many rows there are, an upper bound of their positions
+/// (where the next wallet in front goes), and the XOR of their row hashes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Summary {
+    count: u64,
+    top: i64,
+    digest: [u8; 32],
+}
+
+impl Summary {
+    const EMPTY: Summary = Summary {
+        count: 0,
+        top: -1,
+        digest: [0; 32],
+    };
+
+    fn xor(&mut self, tag: &[u8; 32]) {
+        for (d, t) in self.digest.iter_mut().zip(tag) {
+            *d ^= t;
+        }
+    }
+
+    fn add(&mut self, tag: &[u8; 32], position: i64) {
+        self.xor(tag);
+        self.count += 1;
+        self.top = self.top.max(position);
+    }
+
+    fn remove(&mut self, tag: &[u8; 32]) {
+        self.xor(tag);
+        self.count = self.count.saturating_sub(1);
+    }
+
+    fn seal(&self, key: &[u8; KEY_LEN]) -> Result<Vec<u8>, V2Error> {
+        let value = serde_json::json!({
+            "count": self.count,
+            "top": self.top,
+            "digest": hex::encode(self.digest),
+        });
+        let plain = serde_json::to_vec(&value).unwrap_or_default();
+        seal(key, &plain, AAD_DIGEST_MANIFEST)
+    }
+
+    fn open(key: &[u8; KEY_LEN], blob: &[u8]) -> Result<Summary, V2Error> {
+        let plain = open(key, blob, AAD_DIGEST_MANIFEST)
+            .ok_or_else(|| V2Error::Corrupt("the manifest does not authenticate".into()))?;
+        let bad = || V2Error::Corrupt("the manifest is malformed".into());
+        let value: Value = serde_json::from_slice(&plain).map_err(|_| bad())?;
+        let digest = value["digest"]
+            .as_str()
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|d| <[u8; 32]>::try_from(d).ok())
+            .ok_or_else(bad)?;
+        Ok(Summary {
+            count: value["count"].as_u64().ok_or_else(bad)?,
+            top: value["top"].as_i64().ok_or_else(bad)?,
+            digest,
+        })
+    }
+}
+
+/// One stored row as read back, with what a writer needs to maintain the manifest.
 struct Row {
     position: i64,
     entry: WalletEntry,
+    tag: [u8; 32],
+    sealed: Vec<u8>,
+    chain: String,
+    network: String,
 }
 
-/// An opened, unlocked store: the connection and the data key.
+/// An opened, unlocked store: the connection, the data key and the manifest layout.
 pub(crate) struct Unlocked {
     conn: Connection,
     data_key: Zeroizing<[u8; KEY_LEN]>,
+    tag_key: Zeroizing<[u8; KEY_LEN]>,
+    layout: Layout,
 }
 
 /// Opens an existing file (never creates one). Read-write, so that the journal of a
@@ -325,77 +460,163 @@ fn configure(conn: &Connection) -> Result<(), V2Error> {
 
 pub(crate) fn unlock(path: &Path, password: &[u8]) -> Result<Unlocked, V2Error> {
     let conn = connect(path)?;
-    let block = read_key_block(&conn)?;
+    let (block, layout) = read_key_block(&conn)?;
     let data_key = block.unwrap(password)?;
-    Ok(Unlocked { conn, data_key })
+    let tag_key = tag_key(&data_key);
+    Ok(Unlocked {
+        conn,
+        data_key,
+        tag_key,
+        layout,
+    })
 }
 
-fn manifest_plaintext(ids: &[&str]) -> Zeroizing<Vec<u8>> {
-    let value = serde_json::json!({ "count": ids.len(), "ids": ids });
-    Zeroizing::new(serde_json::to_vec(&value).unwrap_or_default())
-}
-
-/// Reads every row in file order, checking each entry's seal and the manifest.
-fn read_rows(conn: &Connection, key: &[u8; KEY_LEN]) -> Result<Vec<(String, Row)>, V2Error> {
-    let manifest: Vec<u8> = conn.query_row(
+fn manifest_blob(conn: &Connection) -> Result<Vec<u8>, V2Error> {
+    conn.query_row(
         "SELECT manifest FROM kms_header WHERE singleton = 1",
         [],
         |r| r.get(0),
-    )?;
-    let manifest = open(key, &manifest, AAD_MANIFEST)
-        .ok_or_else(|| V2Error::Corrupt("the manifest does not authenticate".into()))?;
-    let manifest: Value = serde_json::from_slice(&manifest)
-        .map_err(|_| V2Error::Corrupt("the manifest is not JSON".into()))?;
-    let expected: Vec<&str> = manifest["ids"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let count = manifest["count"].as_u64();
+    )
+    .optional()?
+    .ok_or_else(|| V2Error::Corrupt("the header row is missing".into()))
+}
 
+/// The layout-3 manifest, checked against SQLite's own count of the rows (which also reads
+/// every page of the id index, so a truncated file fails here).
+fn read_summary(conn: &Connection, key: &[u8; KEY_LEN]) -> Result<Summary, V2Error> {
+    let summary = Summary::open(key, &manifest_blob(conn)?)?;
+    let rows: i64 = conn.query_row("SELECT count(*) FROM kms_wallets", [], |r| r.get(0))?;
+    if u64::try_from(rows).ok() != Some(summary.count) {
+        return Err(V2Error::Corrupt(format!(
+            "the wallet rows do not match the manifest ({rows} rows, manifest counts {}): rows were deleted or added",
+            summary.count
+        )));
+    }
+    Ok(summary)
+}
+
+fn write_summary(conn: &Connection, key: &[u8; KEY_LEN], summary: &Summary) -> Result<(), V2Error> {
+    let changed = conn.execute(
+        "UPDATE kms_header SET manifest = ?1 WHERE singleton = 1",
+        [summary.seal(key)?],
+    )?;
+    if changed != 1 {
+        return Err(V2Error::Corrupt("the header row is missing".into()));
+    }
+    Ok(())
+}
+
+/// Opens one row's entry with its own id, chain and network, and checks that the entry's
+/// `chain` / `testnet` fields give the same two columns.
+fn open_row(
+    key: &[u8; KEY_LEN],
+    id: &str,
+    chain: &str,
+    network: &str,
+    sealed: &[u8],
+) -> Result<WalletEntry, V2Error> {
+    let plain = open(key, sealed, &entry_aad(id, chain, network)).ok_or_else(|| {
+        V2Error::Corrupt(format!("the entry of wallet {id} does not authenticate"))
+    })?;
+    let value: Value = serde_json::from_slice(&plain)
+        .map_err(|_| V2Error::Corrupt(format!("the entry of wallet {id} is not JSON")))?;
+    let entry = WalletEntry::from_json(value);
+    let (c, n) = entry_labels(&entry);
+    if c != chain || n != network {
+        return Err(V2Error::Corrupt(format!(
+            "wallet {id}: stored chain/network do not match the entry"
+        )));
+    }
+    Ok(entry)
+}
+
+/// Reads every row in map order, opening each and checking the whole set against the
+/// manifest (either layout). Returns the rows and the layout-3 manifest they give.
+fn read_rows(
+    conn: &Connection,
+    key: &[u8; KEY_LEN],
+    tag_key: &[u8; KEY_LEN],
+    layout: Layout,
+) -> Result<(Vec<(String, Row)>, Summary), V2Error> {
+    let blob = manifest_blob(conn)?;
     let mut statement = conn.prepare(
         "SELECT signature_id, position, chain, network, sealed FROM kms_wallets
          ORDER BY position DESC, signature_id",
     )?;
     let mut rows = statement.query([])?;
     let mut out = Vec::new();
+    let mut found = Summary::EMPTY;
     while let Some(r) = rows.next()? {
         let id: String = r.get(0)?;
         let position: i64 = r.get(1)?;
         let chain: String = r.get(2)?;
         let network: String = r.get(3)?;
         let sealed: Vec<u8> = r.get(4)?;
-        let plain = open(key, &sealed, &entry_aad(&id, &chain, &network)).ok_or_else(|| {
-            V2Error::Corrupt(format!("the entry of wallet {id} does not authenticate"))
-        })?;
-        let value: Value = serde_json::from_slice(&plain)
-            .map_err(|_| V2Error::Corrupt(format!("the entry of wallet {id} is not JSON")))?;
-        let entry = WalletEntry::from_json(value);
-        let (c, n) = entry_labels(&entry);
-        if c != chain || n != network {
-            return Err(V2Error::Corrupt(format!(
-                "wallet {id}: stored chain/network do not match the entry"
-            )));
+        let entry = open_row(key, &id, &chain, &network, &sealed)?;
+        let tag = row_tag(tag_key, &id, position, &chain, &network, &sealed);
+        found.add(&tag, position);
+        out.push((
+            id,
+            Row {
+                position,
+                entry,
+                tag,
+                sealed,
+                chain,
+                network,
+            },
+        ));
+    }
+    let mut seen = HashSet::with_capacity(out.len());
+    if !out.iter().all(|(id, _)| seen.insert(id.as_str())) {
+        return Err(V2Error::Corrupt(
+            "the wallet rows do not match the manifest: an id appears twice".into(),
+        ));
+    }
+    match layout {
+        Layout::IdList => {
+            let manifest = open(key, &blob, AAD_MANIFEST)
+                .ok_or_else(|| V2Error::Corrupt("the manifest does not authenticate".into()))?;
+            let manifest: Value = serde_json::from_slice(&manifest)
+                .map_err(|_| V2Error::Corrupt("the manifest is not JSON".into()))?;
+            let expected: Vec<&str> = manifest["ids"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let count = manifest["count"].as_u64();
+            let ids: Vec<&str> = out.iter().map(|(id, _)| id.as_str()).collect();
+            if count != Some(ids.len() as u64) || ids != expected {
+                return Err(V2Error::Corrupt(format!(
+                    "the wallet rows do not match the manifest ({} rows, manifest lists {}): rows were deleted, added or reordered",
+                    ids.len(),
+                    expected.len()
+                )));
+            }
         }
-        out.push((id, Row { position, entry }));
+        Layout::Digest => {
+            let stored = Summary::open(key, &blob)?;
+            if stored.count != found.count
+                || stored.digest != found.digest
+                || stored.top < found.top
+            {
+                return Err(V2Error::Corrupt(format!(
+                    "the wallet rows do not match the manifest ({} rows, manifest counts {}): rows were deleted, added, reordered or replaced",
+                    found.count, stored.count
+                )));
+            }
+            found.top = stored.top;
+        }
     }
-    let found: Vec<&str> = out.iter().map(|(id, _)| id.as_str()).collect();
-    if count != Some(found.len() as u64) || found != expected {
-        return Err(V2Error::Corrupt(format!(
-            "the wallet rows do not match the manifest ({} rows, manifest lists {}): rows were deleted, added or reordered",
-            found.len(),
-            expected.len()
-        )));
-    }
-    Ok(out)
+    Ok((out, found))
 }
 
 impl Unlocked {
-    /// Reads the whole store in one read transaction.
+    /// Reads the whole store in one read transaction, verifying every row.
     pub(crate) fn read(&mut self) -> Result<Wallets, V2Error> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let rows = read_rows(&tx, &self.data_key)?;
+        let (rows, _) = read_rows(&tx, &self.data_key, &self.tag_key, self.layout)?;
         drop(tx);
         let mut wallets = Wallets::new();
         for (id, row) in rows {
@@ -404,8 +625,25 @@ impl Unlocked {
         Ok(wallets)
     }
 
+    /// One wallet by id: reads the header, the manifest, SQLite's row count and that row
+    /// only (layout 3). The entry is authentic (its seal binds id, chain and network); a
+    /// deleted or added row shows as a wrong count. Layout-2 files are read whole.
+    pub(crate) fn get(&mut self, id: &str) -> Result<Option<WalletEntry>, V2Error> {
+        if self.layout == Layout::IdList {
+            let mut wallets = self.read()?;
+            return Ok(wallets.remove(id));
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        read_summary(&tx, &self.data_key)?;
+        let found = find_row(&tx, &self.data_key, &self.tag_key, id)?;
+        Ok(found.map(|row| row.entry))
+    }
+
     /// Reads, applies `change`, and writes only what changed, all in one IMMEDIATE
-    /// transaction; when `change` fails nothing is written.
+    /// transaction; when `change` fails nothing is written. A layout-2 file is upgraded to
+    /// layout 3 in the same transaction.
     pub(crate) fn modify<T, E>(
         &mut self,
         change: impl FnOnce(&mut Wallets) -> Result<T, E>,
@@ -413,7 +651,7 @@ impl Unlocked {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let rows = read_rows(&tx, &self.data_key)?;
+        let (rows, mut summary) = read_rows(&tx, &self.data_key, &self.tag_key, self.layout)?;
         let mut wallets = Wallets::new();
         let mut old: HashMap<String, Row> = HashMap::with_capacity(rows.len());
         for (id, row) in rows {
@@ -424,9 +662,81 @@ impl Unlocked {
             Ok(value) => value,
             Err(e) => return Ok(Err(e)),
         };
-        write_diff(&tx, &self.data_key, &old, &wallets)?;
+        write_diff(
+            &tx,
+            &self.data_key,
+            &self.tag_key,
+            &old,
+            &wallets,
+            &mut summary,
+        )?;
+        write_summary(&tx, &self.data_key, &summary)?;
+        if self.layout == Layout::IdList {
+            tx.pragma_update(None, "user_version", USER_VERSION)?;
+        }
         tx.commit()?;
+        self.layout = Layout::Digest;
         Ok(Ok(result))
+    }
+
+    /// Puts each entry in front of the others, in order (the last one ends up first), as
+    /// repeated `Wallets::insert_first` would; an existing id is replaced. Layout 3: one
+    /// IMMEDIATE transaction that inserts the rows and updates the manifest, whatever the
+    /// number of wallets already stored. A layout-2 file goes through `modify` (and is
+    /// upgraded).
+    pub(crate) fn insert_first(
+        &mut self,
+        entries: Vec<(String, WalletEntry)>,
+    ) -> Result<(), V2Error> {
+        if self.layout == Layout::IdList {
+            return self
+                .modify(|wallets| {
+                    wallets.insert_first_all(entries);
+                    Ok::<_, std::convert::Infallible>(())
+                })
+                .map(|_| ());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut summary = read_summary(&tx, &self.data_key)?;
+        for (id, entry) in &entries {
+            if let Some(old) = find_row(&tx, &self.data_key, &self.tag_key, id)? {
+                summary.remove(&old.tag);
+                tx.execute("DELETE FROM kms_wallets WHERE signature_id = ?1", [id])?;
+            }
+            let position = summary
+                .top
+                .checked_add(1)
+                .ok_or_else(|| V2Error::Corrupt("the manifest is malformed".into()))?;
+            let tag = insert_row(&tx, &self.data_key, &self.tag_key, id, entry, position)?;
+            summary.add(&tag, position);
+        }
+        write_summary(&tx, &self.data_key, &summary)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes one wallet; `false` (and nothing written) when there is none with that id.
+    /// Layout 3: one row deleted and the manifest updated, in one transaction.
+    pub(crate) fn remove(&mut self, id: &str) -> Result<bool, V2Error> {
+        if self.layout == Layout::IdList {
+            return self
+                .modify(|wallets| wallets.remove(id).map(|_| ()).ok_or(()))
+                .map(|r| r.is_ok());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut summary = read_summary(&tx, &self.data_key)?;
+        let Some(old) = find_row(&tx, &self.data_key, &self.tag_key, id)? else {
+            return Ok(false);
+        };
+        summary.remove(&old.tag);
+        tx.execute("DELETE FROM kms_wallets WHERE signature_id = ?1", [id])?;
+        write_summary(&tx, &self.data_key, &summary)?;
+        tx.commit()?;
+        Ok(true)
     }
 
     /// Rewraps the data key under a new password: one header update, whatever the number
@@ -455,18 +765,76 @@ impl Unlocked {
     }
 }
 
+/// The stored row of one id, opened and checked (`None` when there is none).
+fn find_row(
+    conn: &Connection,
+    key: &[u8; KEY_LEN],
+    tag_key: &[u8; KEY_LEN],
+    id: &str,
+) -> Result<Option<Row>, V2Error> {
+    let row = conn
+        .prepare_cached(
+            "SELECT position, chain, network, sealed FROM kms_wallets WHERE signature_id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
+        })
+        .optional()?;
+    let Some((position, chain, network, sealed)) = row else {
+        return Ok(None);
+    };
+    let entry = open_row(key, id, &chain, &network, &sealed)?;
+    let tag = row_tag(tag_key, id, position, &chain, &network, &sealed);
+    Ok(Some(Row {
+        position,
+        entry,
+        tag,
+        sealed,
+        chain,
+        network,
+    }))
+}
+
+/// Seals `entry` and inserts its row at `position`; returns the row's hash.
+fn insert_row(
+    conn: &Connection,
+    key: &[u8; KEY_LEN],
+    tag_key: &[u8; KEY_LEN],
+    id: &str,
+    entry: &WalletEntry,
+    position: i64,
+) -> Result<[u8; 32], V2Error> {
+    let (chain, network) = entry_labels(entry);
+    let plain = Zeroizing::new(serde_json::to_vec(entry.as_json()).unwrap_or_default());
+    let sealed = seal(key, &plain, &entry_aad(id, &chain, network))?;
+    conn.prepare_cached(
+        "INSERT INTO kms_wallets (signature_id, position, chain, network, sealed)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![id, position, chain, network, sealed])?;
+    Ok(row_tag(tag_key, id, position, &chain, network, &sealed))
+}
+
 /// Brings the rows from `old` to `new` with as few writes as possible: removed ids are
 /// deleted, new or changed entries sealed, positions kept where they still give the right
-/// order (so adding a wallet in front touches one row), then the manifest resealed.
+/// order (so adding a wallet in front touches one row); `summary` follows every change.
 fn write_diff(
     conn: &Connection,
     key: &[u8; KEY_LEN],
+    tag_key: &[u8; KEY_LEN],
     old: &HashMap<String, Row>,
     new: &Wallets,
+    summary: &mut Summary,
 ) -> Result<(), V2Error> {
-    for id in old.keys() {
+    for (id, row) in old {
         if !new.contains(id) {
             conn.execute("DELETE FROM kms_wallets WHERE signature_id = ?1", [id])?;
+            summary.remove(&row.tag);
         }
     }
     let order: Vec<(&str, &WalletEntry)> = new.iter().collect();
@@ -482,30 +850,22 @@ fn write_diff(
                         "UPDATE kms_wallets SET position = ?1 WHERE signature_id = ?2",
                         params![floor, id],
                     )?;
+                    summary.remove(&row.tag);
+                    let tag = row_tag(tag_key, id, floor, &row.chain, &row.network, &row.sealed);
+                    summary.add(&tag, floor);
                 }
             }
             existing => {
                 floor += 1;
-                let (chain, network) = entry_labels(entry);
-                let plain = Zeroizing::new(serde_json::to_vec(entry.as_json()).unwrap_or_default());
-                let sealed = seal(key, &plain, &entry_aad(id, &chain, network))?;
-                if existing.is_some() {
+                if let Some(row) = existing {
                     conn.execute("DELETE FROM kms_wallets WHERE signature_id = ?1", [id])?;
+                    summary.remove(&row.tag);
                 }
-                conn.execute(
-                    "INSERT INTO kms_wallets (signature_id, position, chain, network, sealed)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![id, floor, chain, network, sealed],
-                )?;
+                let tag = insert_row(conn, key, tag_key, id, entry, floor)?;
+                summary.add(&tag, floor);
             }
         }
     }
-    let ids: Vec<&str> = order.iter().map(|(id, _)| *id).collect();
-    let manifest = seal(key, &manifest_plaintext(&ids), AAD_MANIFEST)?;
-    conn.execute(
-        "UPDATE kms_header SET manifest = ?1 WHERE singleton = 1",
-        [manifest],
-    )?;
     Ok(())
 }
 
@@ -525,6 +885,7 @@ pub(crate) fn create(
     )?;
     configure(&conn)?;
     let data_key = random::<KEY_LEN>()?;
+    let tag_key = tag_key(&data_key);
     let block = KeyBlock::wrap(&data_key, password, kdf)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
@@ -542,7 +903,16 @@ pub(crate) fn create(
             block.wrapped
         ],
     )?;
-    write_diff(&tx, &data_key, &HashMap::new(), wallets)?;
+    let mut summary = Summary::EMPTY;
+    write_diff(
+        &tx,
+        &data_key,
+        &tag_key,
+        &HashMap::new(),
+        wallets,
+        &mut summary,
+    )?;
+    write_summary(&tx, &data_key, &summary)?;
     tx.commit()?;
     conn.close().map_err(|(_, e)| V2Error::from(e))?;
     Ok(())
@@ -664,14 +1034,21 @@ mod tests {
     fn swapped_ciphertexts_are_detected() {
         let tmp = tempfile::tempdir().unwrap();
         let path = new_store(tmp.path());
+        // A real swap (both blobs read first), so that each row holds the other's blob.
         tamper(
             &path,
-            "UPDATE kms_wallets SET sealed = CASE signature_id
-               WHEN 'a' THEN (SELECT sealed FROM kms_wallets WHERE signature_id = 'b')
-               ELSE (SELECT sealed FROM kms_wallets WHERE signature_id = 'a') END
+            "CREATE TEMP TABLE s AS SELECT signature_id, sealed FROM kms_wallets;
+             UPDATE kms_wallets SET sealed = (SELECT sealed FROM s WHERE s.signature_id =
+               CASE kms_wallets.signature_id WHEN 'a' THEN 'b' ELSE 'a' END)
              WHERE signature_id IN ('a', 'b');",
         );
         assert_corrupt(&path, "does not authenticate");
+        let mut u = unlock(&path, b"pw").unwrap();
+        for id in ["a", "b"] {
+            assert!(
+                matches!(u.get(id), Err(V2Error::Corrupt(m)) if m.contains("does not authenticate"))
+            );
+        }
     }
 
     #[test]
@@ -765,5 +1142,207 @@ mod tests {
             huge.derive(b"x", &[0; 16]),
             Err(V2Error::Corrupt(_))
         ));
+    }
+
+    fn tags_of(path: &Path) -> Vec<(String, Vec<u8>)> {
+        let conn = Connection::open(path).unwrap();
+        let mut st = conn
+            .prepare("SELECT signature_id, sealed FROM kms_wallets ORDER BY signature_id")
+            .unwrap();
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows
+    }
+
+    #[test]
+    fn lookups_and_single_writes_keep_the_manifest_exact() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = new_store(tmp.path());
+        let mut u = unlock(&path, b"pw").unwrap();
+        assert_eq!(u.get("b").unwrap(), Some(entry("kb", Chain::Btc, true)));
+        assert_eq!(u.get("zz").unwrap(), None);
+        u.insert_first(vec![
+            ("n1".into(), entry("k1", Chain::Sol, false)),
+            ("n2".into(), entry("k2", Chain::Eth, true)),
+        ])
+        .unwrap();
+        // Replacing an existing id moves it to the front.
+        u.insert_first(vec![("c".into(), entry("kc", Chain::Xrp, false))])
+            .unwrap();
+        assert!(u.remove("a").unwrap());
+        assert!(!u.remove("a").unwrap());
+        // A full read re-checks every row against the manifest kept up to date above.
+        let back = unlock(&path, b"pw").unwrap().read().unwrap();
+        assert_eq!(ids(&back), ["c", "n2", "n1", "b"]);
+        assert_eq!(back.get("c"), Some(&entry("kc", Chain::Xrp, false)));
+        // And a general modify on top of that.
+        unlock(&path, b"pw")
+            .unwrap()
+            .modify(|w| {
+                w.remove("n2");
+                w.insert_first("m".into(), entry("km", Chain::Ltc, false));
+                Ok::<_, ()>(())
+            })
+            .unwrap()
+            .unwrap();
+        let back = unlock(&path, b"pw").unwrap().read().unwrap();
+        assert_eq!(ids(&back), ["m", "c", "n1", "b"]);
+    }
+
+    #[test]
+    fn lookups_and_writes_see_deleted_rows_and_bad_rows() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = new_store(tmp.path());
+        tamper(&path, "DELETE FROM kms_wallets WHERE signature_id = 'c';");
+        let mut u = unlock(&path, b"pw").unwrap();
+        for err in [
+            u.get("a").unwrap_err(),
+            u.insert_first(vec![("n".into(), entry("kn", Chain::Eth, false))])
+                .unwrap_err(),
+            u.remove("a").unwrap_err(),
+        ] {
+            assert!(
+                matches!(&err, V2Error::Corrupt(m) if m.contains("manifest")),
+                "{err:?}"
+            );
+        }
+        let path = new_store(&tmp.path().join("x").tap_mkdir());
+        tamper(
+            &path,
+            "UPDATE kms_wallets SET chain = 'LTC' WHERE signature_id = 'b';",
+        );
+        let mut u = unlock(&path, b"pw").unwrap();
+        assert!(
+            matches!(u.get("b"), Err(V2Error::Corrupt(m)) if m.contains("does not authenticate"))
+        );
+        assert!(u.get("a").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_row_replaced_by_an_older_sealed_row_is_detected() {
+        // The attacker keeps a copy of the file, the wallet set changes, then they put an
+        // older row back in place of a current one: every row still opens and the count
+        // is right, but the set digest is not.
+        let tmp = tempfile::tempdir().unwrap();
+        let path = new_store(tmp.path());
+        let old = tags_of(&path);
+        let mut u = unlock(&path, b"pw").unwrap();
+        u.insert_first(vec![("b".into(), entry("kb2", Chain::Btc, true))])
+            .unwrap();
+        let (_, old_b) = old.iter().find(|(id, _)| id == "b").unwrap();
+        let conn = Connection::open(&path).unwrap();
+        conn.execute(
+            "UPDATE kms_wallets SET sealed = ?1 WHERE signature_id = 'b'",
+            [old_b],
+        )
+        .unwrap();
+        drop(conn);
+        assert_corrupt(&path, "manifest");
+
+        // A removed wallet's row put back in place of another one.
+        let path = new_store(&tmp.path().join("r").tap_mkdir());
+        let conn = Connection::open(&path).unwrap();
+        let a_row: (i64, String, String, Vec<u8>) = conn
+            .query_row(
+                "SELECT position, chain, network, sealed FROM kms_wallets WHERE signature_id = 'a'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        drop(conn);
+        assert!(unlock(&path, b"pw").unwrap().remove("a").unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("DELETE FROM kms_wallets WHERE signature_id = 'c'", [])
+            .unwrap();
+        conn.execute(
+            "INSERT INTO kms_wallets VALUES ('a', ?1, ?2, ?3, ?4)",
+            params![a_row.0, a_row.1, a_row.2, a_row.3],
+        )
+        .unwrap();
+        drop(conn);
+        assert_corrupt(&path, "manifest");
+    }
+
+    /// Builds the first layout (user_version 2, id-list manifest) from a current file.
+    fn downgrade_to_id_list(path: &Path) {
+        let u = unlock(path, b"pw").unwrap();
+        let ids: Vec<String> = u
+            .conn
+            .prepare("SELECT signature_id FROM kms_wallets ORDER BY position DESC")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let plain =
+            serde_json::to_vec(&serde_json::json!({"count": ids.len(), "ids": ids})).unwrap();
+        let manifest = seal(&u.data_key, &plain, AAD_MANIFEST).unwrap();
+        u.conn
+            .execute("UPDATE kms_header SET manifest = ?1", [manifest])
+            .unwrap();
+        u.conn
+            .pragma_update(None, "user_version", USER_VERSION_ID_LIST)
+            .unwrap();
+    }
+
+    #[test]
+    fn id_list_files_are_read_and_upgraded_by_the_first_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = new_store(tmp.path());
+        downgrade_to_id_list(&path);
+        let version = |p: &Path| -> i32 {
+            Connection::open(p)
+                .unwrap()
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(version(&path), USER_VERSION_ID_LIST);
+        let mut u = unlock(&path, b"pw").unwrap();
+        assert_eq!(ids(&u.read().unwrap()), ["a", "b", "c"]);
+        assert_eq!(u.get("a").unwrap(), Some(entry("ka", Chain::Eth, false)));
+        assert_eq!(version(&path), USER_VERSION_ID_LIST, "reads change nothing");
+        u.insert_first(vec![("n".into(), entry("kn", Chain::Eth, false))])
+            .unwrap();
+        assert_eq!(version(&path), USER_VERSION);
+        let mut u = unlock(&path, b"pw").unwrap();
+        assert_eq!(ids(&u.read().unwrap()), ["n", "a", "b", "c"]);
+        assert!(u.remove("b").unwrap());
+        assert_eq!(ids(&u.read().unwrap()), ["n", "a", "c"]);
+
+        // The id-list manifest still catches what it caught.
+        let path = new_store(&tmp.path().join("d").tap_mkdir());
+        downgrade_to_id_list(&path);
+        tamper(&path, "DELETE FROM kms_wallets WHERE signature_id = 'b';");
+        assert_corrupt(&path, "manifest");
+        assert!(unlock(&path, b"pw")
+            .unwrap()
+            .insert_first(vec![("n".into(), entry("kn", Chain::Eth, false))])
+            .is_err());
+    }
+
+    #[test]
+    fn row_tag_is_keyed_blake2b() {
+        // hashlib.blake2b(b"tatum-kms v2 row tag key", key=bytes(range(32)), digest_size=32)
+        let key: [u8; 32] = std::array::from_fn(|i| i as u8);
+        assert_eq!(
+            hex::encode(*tag_key(&key)),
+            "07325dbfc7442ac3bef7f53e49baf8800eeee4a4d72328f58f7f841ad8ab1f78"
+        );
+        let framed_by_hand = {
+            let mut m = ROW_TAG_LABEL.to_vec();
+            push_lp(&mut m, b"id");
+            m.extend_from_slice(&7i64.to_be_bytes());
+            push_lp(&mut m, b"ETH");
+            push_lp(&mut m, b"mainnet");
+            push_lp(&mut m, b"sealed");
+            m
+        };
+        assert_eq!(
+            row_tag(&key, "id", 7, "ETH", "mainnet", b"sealed"),
+            keyed_blake2b(&key, &[&framed_by_hand])
+        );
     }
 }

@@ -90,16 +90,25 @@ fn wrong_password_and_corruption_are_told_apart() {
         env: wrong.env,
     };
 
-    // Two rows' ciphertexts swapped.
+    // Two rows' ciphertexts swapped. (Read both first: an UPDATE whose subqueries see
+    // the rows it already changed would copy one blob into both rows, in row order.)
     let conn = rusqlite::Connection::open(kms.wallet()).unwrap();
-    conn.execute(
-        "UPDATE kms_wallets SET sealed = CASE signature_id
-           WHEN ?1 THEN (SELECT sealed FROM kms_wallets WHERE signature_id = ?2)
-           ELSE (SELECT sealed FROM kms_wallets WHERE signature_id = ?1) END
-         WHERE signature_id IN (?1, ?2)",
-        [&a, &b],
-    )
-    .unwrap();
+    let sealed = |id: &str| -> Vec<u8> {
+        conn.query_row(
+            "SELECT sealed FROM kms_wallets WHERE signature_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let (sealed_a, sealed_b) = (sealed(&a), sealed(&b));
+    for (id, blob) in [(&a, &sealed_b), (&b, &sealed_a)] {
+        conn.execute(
+            "UPDATE kms_wallets SET sealed = ?2 WHERE signature_id = ?1",
+            rusqlite::params![id, blob],
+        )
+        .unwrap();
+    }
     drop(conn);
     kms.run(&["export"]).assert_error("corrupt wallet file");
     kms.run(&["getmanagedwallet", &a])

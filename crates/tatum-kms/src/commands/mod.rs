@@ -71,6 +71,17 @@ pub fn read_store(settings: &Settings, password: &SecretString) -> Result<Wallet
     }
 }
 
+/// One wallet by signatureId (a v2 file reads that row only); a missing file or id is
+/// reported like the original does.
+pub fn read_entry(settings: &Settings, password: &SecretString, id: &str) -> Result<WalletEntry> {
+    match settings.store().get(password, id) {
+        Ok(Some(entry)) => Ok(entry),
+        Ok(None) => Err(no_such_wallet(id)),
+        Err(e @ StoreError::NotFound(_)) => Err(anyhow!("No such wallet file: {e}")),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The chain and network an entry was stored for.
 pub fn entry_chain(entry: &WalletEntry, id: &str) -> Result<(Chain, Network)> {
     let code = entry

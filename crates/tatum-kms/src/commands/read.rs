@@ -4,15 +4,14 @@ use anyhow::{anyhow, Result};
 use kms_chains::keys;
 use kms_core::Chain;
 
-use super::{entry_chain, no_such_wallet, parse_index, password, read_store};
+use super::{entry_chain, parse_index, password, read_entry, read_store};
 use crate::output;
 use crate::settings::Settings;
 
 pub fn get_private_key(settings: &Settings, id: &str, index: Option<&str>) -> Result<()> {
     let index = parse_index(index)?;
     let password = password(settings)?;
-    let wallets = read_store(settings, &password)?;
-    let entry = wallets.get(id).ok_or_else(|| no_such_wallet(id))?;
+    let entry = &read_entry(settings, &password, id)?;
     let key = if let Some(secret) = entry.secret() {
         secret.to_string().into()
     } else if let Some(phrase) = entry.mnemonic() {
@@ -32,8 +31,7 @@ pub fn get_private_key(settings: &Settings, id: &str, index: Option<&str>) -> Re
 pub fn get_address(settings: &Settings, id: &str, index: Option<&str>) -> Result<()> {
     let index = parse_index(index)?;
     let password = password(settings)?;
-    let wallets = read_store(settings, &password)?;
-    let entry = wallets.get(id).ok_or_else(|| no_such_wallet(id))?;
+    let entry = &read_entry(settings, &password, id)?;
     let sol_mnemonic = entry
         .mnemonic()
         .filter(|_| entry.chain() == Some(Chain::Sol) && index.value() > 0);
@@ -65,8 +63,7 @@ pub fn get_address(settings: &Settings, id: &str, index: Option<&str>) -> Result
 
 pub fn get_managed_wallet(settings: &Settings, id: &str) -> Result<()> {
     let password = password(settings)?;
-    let wallets = read_store(settings, &password)?;
-    let entry = wallets.get(id).ok_or_else(|| no_such_wallet(id))?;
+    let entry = &read_entry(settings, &password, id)?;
     output::print_pretty(entry.as_json())
 }
 

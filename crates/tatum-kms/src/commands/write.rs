@@ -1,5 +1,5 @@
 //! Commands that create or change wallets. Every change to the file goes through
-//! `WalletStore::modify`: locked, written once, atomically.
+//! `WalletStore` under its lock, written once, atomically (one SQLite transaction for v2).
 
 use anyhow::{anyhow, Result};
 use kms_chains::{keys, mnemonic, ChainError, GeneratedWallet};
@@ -52,10 +52,9 @@ fn store_new(
 ) -> Result<String> {
     let id = new_signature_id();
     let entry = entry_of(wallet, chain, settings.network);
-    settings.store().modify(password, |wallets| {
-        wallets.insert_first(id.clone(), entry);
-        Ok::<_, anyhow::Error>(())
-    })?;
+    settings
+        .store()
+        .insert_first(password, [(id.clone(), entry)])?;
     Ok(id)
 }
 
@@ -114,10 +113,9 @@ pub fn store_managed_private_key(settings: &Settings, chain: &str) -> Result<()>
         chain,
         settings.network.is_testnet(),
     );
-    settings.store().modify(&password, |wallets| {
-        wallets.insert_first(id.clone(), entry);
-        Ok::<_, anyhow::Error>(())
-    })?;
+    settings
+        .store()
+        .insert_first(&password, [(id.clone(), entry)])?;
     output::print_pretty(&serde_json::json!({ "signatureId": id }))
 }
 
@@ -164,17 +162,17 @@ pub fn generate_managed_private_key_batch(
         generated.push((new_signature_id(), address, private_key));
     }
     // One write for the whole batch; ids are printed only once they are on disk.
-    settings.store().modify(&password, |wallets| {
-        for (id, _, key) in &generated {
+    settings.store().insert_first(
+        &password,
+        generated.iter().map(|(id, _, key)| {
             let entry = WalletEntry::build(
                 [("privateKey", key.expose().to_string())],
                 chain,
                 network.is_testnet(),
             );
-            wallets.insert_first(id.clone(), entry);
-        }
-        Ok::<_, anyhow::Error>(())
-    })?;
+            (id.clone(), entry)
+        }),
+    )?;
     for (id, address, _) in &generated {
         output::print_compact(&serde_json::json!({ "signatureId": id, "address": address }))?;
     }
@@ -189,10 +187,9 @@ pub fn remove_wallet(settings: &Settings, id: &str) -> Result<()> {
             settings.wallet_path.display()
         ));
     }
-    settings
-        .store()
-        .modify(&password, |wallets| match wallets.remove(id) {
-            Some(_) => Ok(()),
-            None => Err(no_such_wallet(id)),
-        })
+    if settings.store().remove(&password, id)? {
+        Ok(())
+    } else {
+        Err(no_such_wallet(id))
+    }
 }

@@ -1,0 +1,6 @@
+//! BCH: bch_tx.
+#![no_main]
+use kms_core::Chain;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| kms_fuzz::sign(&[Chain::Bch], data));

@@ -1,0 +1,6 @@
+//! TRON: tron_tx (JSON with raw_data_hex).
+#![no_main]
+use kms_core::Chain;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| kms_fuzz::sign(&[Chain::Tron], data));

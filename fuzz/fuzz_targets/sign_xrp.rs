@@ -1,0 +1,6 @@
+//! XRP: xrp_tx (JSON).
+#![no_main]
+use kms_core::Chain;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| kms_fuzz::sign(&[Chain::Xrp], data));
