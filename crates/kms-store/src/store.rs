@@ -828,19 +828,6 @@ mod tests {
         assert_eq!(fs::read(store.path()).unwrap(), before);
     }
 
-    /// Prints how long the default Argon2id parameters take here (run with --ignored
-    /// --nocapture when tuning `KdfParams::DEFAULT`).
-    #[test]
-    #[ignore]
-    fn default_kdf_timing() {
-        let tmp = tempfile::tempdir().unwrap();
-        let store = WalletStore::new(tmp.path().join("wallet.dat"));
-        add(&store, "pw", "a");
-        let start = std::time::Instant::now();
-        store.read(&pw("pw")).unwrap();
-        eprintln!("unlock with default KDF: {:?}", start.elapsed());
-    }
-
     #[test]
     fn failed_change_writes_nothing() {
         let tmp = tempfile::tempdir().unwrap();
