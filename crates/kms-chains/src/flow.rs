@@ -65,7 +65,7 @@ fn unpadded_hex(bytes: &[u8]) -> Zeroizing<String> {
 }
 
 /// 1 to 64 hex digits (the original writes them unpadded), left-padded to 32 bytes.
-fn parse_key(text: &str) -> Result<Zeroizing<[u8; 32]>, ChainError> {
+pub(crate) fn parse_key(text: &str) -> Result<Zeroizing<[u8; 32]>, ChainError> {
     let invalid = || ChainError::InvalidPrivateKey {
         chain: Chain::Flow,
         reason: "expected 1 to 64 hex digits".into(),

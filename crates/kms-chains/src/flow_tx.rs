@@ -175,19 +175,7 @@ pub fn sign_kms(
 /// scalar (elliptic would reduce a larger value mod n; such keys are not made by the KMS).
 pub fn parse_private_key(text: &str) -> Result<Zeroizing<Scalar>, SignError> {
     let bad = || SignError::new("FLOW private key is not 1 to 64 hex digits of a valid key");
-    let t = text.trim();
-    let digits = t
-        .strip_prefix("0x")
-        .or_else(|| t.strip_prefix("0X"))
-        .unwrap_or(t);
-    if digits.is_empty() || digits.len() > 64 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(bad());
-    }
-    let mut padded = Zeroizing::new(String::with_capacity(64));
-    padded.extend(std::iter::repeat_n('0', 64 - digits.len()));
-    padded.push_str(digits);
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    hex::decode_to_slice(padded.as_bytes(), bytes.as_mut()).map_err(|_| bad())?;
+    let bytes = crate::flow::parse_key(text).map_err(|_| bad())?;
     let scalar: Option<Scalar> = Scalar::from_repr(FieldBytes::from(*bytes)).into();
     match scalar {
         Some(s) if !bool::from(s.is_zero()) => Ok(Zeroizing::new(s)),

@@ -10,11 +10,7 @@ use crate::algo::encode_address;
 use crate::algo_tx::{address, safe_uint};
 
 pub(super) fn decode(network: Network, text: &str) -> Result<DecodedView> {
-    let tx: Value = serde_json::from_str(text)
-        .map_err(|e| format!("serializedTransaction is not JSON: {e}"))?;
-    let obj = tx
-        .as_object()
-        .ok_or("serializedTransaction is not an object")?;
+    let obj = &super::parse_object(text)?;
     let kind = match obj.get("type").and_then(Value::as_str) {
         None | Some("pay") => Kind::Transfer,
         Some("axfer") => Kind::TokenTransfer,

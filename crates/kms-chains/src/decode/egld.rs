@@ -11,11 +11,7 @@ use super::{be_to_decimal, DecodedView, Kind, Recipient, Result, Token};
 use crate::egld_tx::{egld_value, normalize_address};
 
 pub(super) fn decode(network: Network, text: &str) -> Result<DecodedView> {
-    let tx: Value = serde_json::from_str(text)
-        .map_err(|e| format!("serializedTransaction is not JSON: {e}"))?;
-    let obj = tx
-        .as_object()
-        .ok_or("serializedTransaction is not an object")?;
+    let obj = &super::parse_object(text)?;
     let mut view = DecodedView::new(Chain::Egld, network, Kind::Transfer);
     if let Some(from) = obj
         .get("from")

@@ -11,8 +11,7 @@ use super::{scale_decimal, DecodedView, Kind, Recipient, Result, Token};
 const TRANSFER: u64 = 2;
 
 pub(super) fn decode(network: Network, text: &str) -> Result<DecodedView> {
-    let tx: Value = serde_json::from_str(text)
-        .map_err(|e| format!("serializedTransaction is not JSON: {e}"))?;
+    let tx = super::parse_json(text)?;
     let ty = tx
         .get("type")
         .and_then(Value::as_u64)

@@ -162,6 +162,19 @@ pub fn decode(
 }
 
 /// Big-endian unsigned bytes as a decimal string.
+/// The pending transaction's `serializedTransaction`, parsed as JSON.
+pub(crate) fn parse_json(text: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| format!("serializedTransaction is not JSON: {e}"))
+}
+
+/// [`parse_json`], which must give an object.
+pub(crate) fn parse_object(text: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
+    match parse_json(text)? {
+        serde_json::Value::Object(map) => Ok(map),
+        _ => Err("serializedTransaction is not an object".into()),
+    }
+}
+
 pub(crate) fn be_to_decimal(bytes: &[u8]) -> String {
     let mut digits: Vec<u8> = Vec::new(); // little-endian base-10 digits
     for &b in bytes {

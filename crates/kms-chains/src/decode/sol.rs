@@ -32,8 +32,7 @@ fn u64_at(data: &[u8], at: usize) -> Option<u64> {
 }
 
 pub(super) fn decode(network: Network, text: &str) -> Result<DecodedView> {
-    let tx: Value = serde_json::from_str(text)
-        .map_err(|e| format!("serializedTransaction is not JSON: {e}"))?;
+    let tx = super::parse_json(text)?;
     let hex_text = tx
         .get("txData")
         .and_then(Value::as_str)

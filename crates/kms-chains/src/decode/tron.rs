@@ -25,8 +25,7 @@ fn address(value: &Map<String, Value>, name: &str) -> Result<String> {
 }
 
 pub(super) fn decode(network: Network, text: &str) -> Result<DecodedView> {
-    let tx: Value = serde_json::from_str(text)
-        .map_err(|e| format!("serializedTransaction is not JSON: {e}"))?;
+    let tx = super::parse_json(text)?;
     let raw = tx
         .get("raw_data")
         .and_then(Value::as_object)

@@ -8,11 +8,7 @@ use serde_json::Value;
 use super::{json_u128, DecodedView, Kind, Recipient, Result, Token};
 
 pub(super) fn decode(network: Network, text: &str) -> Result<DecodedView> {
-    let tx: Value = serde_json::from_str(text)
-        .map_err(|e| format!("serializedTransaction is not JSON: {e}"))?;
-    let obj = tx
-        .as_object()
-        .ok_or("serializedTransaction is not an object")?;
+    let obj = &super::parse_object(text)?;
     let mut view = DecodedView::new(Chain::Xrp, network, Kind::Other);
     if let Some(account) = obj.get("Account").and_then(Value::as_str) {
         view.from.push(account.to_string());
