@@ -20,6 +20,8 @@ RUN bin="$(scripts/build-static)" \
 # --- the image: nothing but what scripts/image-rootfs assembled (no shell, no tools) ----------
 FROM scratch
 COPY --from=build /out/ /
+# Ownership of the wallet folder, stated again in case the builder does not keep it.
+COPY --from=build --chown=1000:1000 /out/home/node/ /home/node/
 ENV HOME=/home/node \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 USER 1000:1000
