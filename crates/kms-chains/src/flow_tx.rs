@@ -1128,7 +1128,7 @@ fn signature_of(
 /// `fcl.tx(response).onceSealed()`.
 fn wait_until_sealed(node: &mut dyn Node, testnet: bool, tx_id: &str) -> Result<(), SignError> {
     if tx_id.len() != 64 || !tx_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(SignError::new("Invalid transactionId"));
+        return Err(SignError::after_submit("Invalid transactionId"));
     }
     let service = ExternalService::FlowAccessNode { testnet };
     let path = format!("/v1/transaction_results/{tx_id}");
@@ -1155,10 +1155,11 @@ fn wait_until_sealed(node: &mut dyn Node, testnet: bool, tx_id: &str) -> Result<
                 }
             }
             Err(e) if status_of(&e.0) == Some(404) => {}
-            Err(e) => return Err(e),
+            // Sent, but its result is unknown: never sign it again on our own.
+            Err(e) => return Err(e.submitted()),
         }
         if !seen && waited + POLL_MS >= NOT_FOUND_TIMEOUT_MS {
-            return Err(SignError::new(format!(
+            return Err(SignError::after_submit(format!(
                 "TX status polling failed: no transaction was found within timeout interval ({NOT_FOUND_TIMEOUT_MS}ms)"
             )));
         }

@@ -10,25 +10,47 @@ use crate::node::{Broadcast, Node};
 
 /// Why a pending transaction was not signed. The message is what gets reported to the
 /// Tatum API's error batch, so it must tell a person what to fix, and never hold a secret.
+///
+/// The second field says whether the transaction may already be on its way to the network:
+/// SOL and FLOW submit inside signing (quirk Q17), and an error after the submission (the
+/// confirmation never came, the node stopped answering) leaves its fate unknown. Signing
+/// such a transaction again would make a second, different transaction, so the daemon must
+/// not retry it on its own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct SignError(pub String);
+pub struct SignError(pub String, bool);
 
 impl SignError {
     pub fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
+        Self(message.into(), false)
+    }
+
+    /// An error after the signed transaction was submitted to the network, whose outcome is
+    /// unknown.
+    pub fn after_submit(message: impl Into<String>) -> Self {
+        Self(message.into(), true)
+    }
+
+    /// This error, marked as happening after the submission.
+    pub fn submitted(self) -> Self {
+        Self(self.0, true)
+    }
+
+    /// Whether the transaction may have reached the network despite this error.
+    pub fn maybe_submitted(&self) -> bool {
+        self.1
     }
 }
 
 impl From<crate::ChainError> for SignError {
     fn from(e: crate::ChainError) -> Self {
-        Self(e.to_string())
+        Self::new(e.to_string())
     }
 }
 
 impl From<crate::node::NodeError> for SignError {
     fn from(e: crate::node::NodeError) -> Self {
-        Self(e.to_string())
+        Self::new(e.to_string())
     }
 }
 

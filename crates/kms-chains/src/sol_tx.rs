@@ -586,17 +586,29 @@ pub fn sign_kms(
     Ok(Broadcast::tx_data(SOL_BROADCAST, tx_id, &tx.id))
 }
 
+/// Whether a confirmation error leaves the transaction's fate unknown: everything but a
+/// transaction found on chain with an error.
+fn unknown_outcome(e: SignError, failed_on_chain: bool) -> SignError {
+    if failed_on_chain {
+        e
+    } else {
+        e.submitted()
+    }
+}
+
 /// The SDK's `sendTransactionWithConfirm` loop: up to [`CONFIRM_ATTEMPTS`] `getTransaction`
 /// calls; found without `meta.err` is success; after the `n`-th miss (not found, or found
 /// with an error, which it keeps polling) it waits `n` seconds, except after the last.
 fn confirm(tx_id: &str, node: &mut dyn Node) -> Result<(), SignError> {
     let mut last = Value::Null;
     for attempt in 1..=CONFIRM_ATTEMPTS {
-        last = node.rpc(
-            SOL_RPC,
-            "getTransaction",
-            json!([tx_id, {"commitment": "confirmed"}]),
-        )?;
+        last = node
+            .rpc(
+                SOL_RPC,
+                "getTransaction",
+                json!([tx_id, {"commitment": "confirmed"}]),
+            )
+            .map_err(|e| unknown_outcome(e.into(), false))?;
         if !last.is_null() && !js_truthy(last.pointer("/meta/err")) {
             return Ok(());
         }
@@ -605,12 +617,15 @@ fn confirm(tx_id: &str, node: &mut dyn Node) -> Result<(), SignError> {
         }
     }
     if let Some(err) = last.pointer("/meta/err").filter(|e| js_truthy(Some(e))) {
-        return Err(SignError::new(format!(
-            "Transaction {tx_id} failed with error: {}",
-            js_template(err)
-        )));
+        return Err(unknown_outcome(
+            SignError::new(format!(
+                "Transaction {tx_id} failed with error: {}",
+                js_template(err)
+            )),
+            true,
+        ));
     }
-    Err(SignError::new(format!(
+    Err(SignError::after_submit(format!(
         "Transaction {tx_id} has not been confirmed yet. The transaction could still be accepted by the Solana network. We advise to manually check if the transaction has been dropped or accepted before you try to send the transaction again."
     )))
 }

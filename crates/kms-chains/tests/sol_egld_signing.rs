@@ -415,6 +415,7 @@ fn sol_never_confirmed_gives_up_after_nine_polls() {
         e.0,
         "Transaction sigX has not been confirmed yet. The transaction could still be accepted by the Solana network. We advise to manually check if the transaction has been dropped or accepted before you try to send the transaction again."
     );
+    assert!(e.maybe_submitted(), "sent, outcome unknown");
     let polls = node
         .methods()
         .iter()
@@ -436,6 +437,7 @@ fn sol_failed_on_chain_keeps_polling_then_reports_the_error() {
     );
     let e = sol_case(&mut node).unwrap_err();
     assert_eq!(e.0, "Transaction sigX failed with error: [object Object]");
+    assert!(!e.maybe_submitted(), "failed on chain: known outcome");
     assert_eq!(
         node.methods()
             .iter()

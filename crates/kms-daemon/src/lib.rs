@@ -495,14 +495,19 @@ impl Daemon {
         let broadcast = match signed {
             Ok(b) => b,
             Err(e) => {
-                if submits {
+                let mut message = e.0.clone();
+                if submits && e.maybe_submitted() {
+                    // Its fate is unknown: the intent stays open, so it is never signed again
+                    // without a person deciding (docs/OPERATIONS.md, "Interrupted signing").
+                    message.push_str(" (the transaction may have been submitted: it will not be signed again until released, see docs/OPERATIONS.md)");
+                } else if submits {
                     if let Err(je) = self.journal.record_released(&claim, &tx.id, chain.code()) {
                         self.log
                             .error("journal", &je.to_string(), json!({"id": tx.id}));
                     }
                 }
                 drop(claim);
-                self.fail(chain, &tx.id, e.0, errors, report);
+                self.fail(chain, &tx.id, message, errors, report);
                 return;
             }
         };

@@ -447,3 +447,38 @@ fn an_interrupted_sol_signing_is_not_signed_again() {
         "{id} signed after the crash:\n{journal}"
     );
 }
+
+/// A SOL transaction that was sent but whose confirmation failed (the node stopped
+/// answering) is reported, and never signed again by a later poll: a second signing would
+/// be a second transaction.
+#[test]
+fn a_sol_transaction_with_an_unknown_outcome_is_not_signed_again() {
+    let case = fixture("sign/sol_testnet");
+    let mut scenario: Scenario =
+        serde_json::from_str(&std::fs::read_to_string(case.join("mock_config.json")).unwrap())
+            .unwrap();
+    scenario.jsonrpc.insert(
+        "getTransaction".into(),
+        serde_json::json!({"__error__": {"code": -32005, "message": "Node is behind"}}),
+    );
+    let dir = wallet_dir();
+    let emu = Emulator::start("127.0.0.1:0", scenario, None).unwrap();
+    let first = run_case(&case, dir.path(), Some(&emu));
+    assert_eq!(first.got.sends.len(), 1, "sent once: {}", first.stdout);
+    assert!(
+        first.stdout.contains("may have been submitted"),
+        "{}",
+        first.stdout
+    );
+    assert!(first.got.broadcasts.is_empty());
+    let id = first.got.errors.iter().next().expect("reported").clone();
+
+    let second = run_case(&case, dir.path(), Some(&emu));
+    assert!(second.got.sends.is_empty(), "sent again: {}", second.stdout);
+    assert!(second.got.errors.contains(&id), "{:?}", second.got.errors);
+    assert!(
+        second.stdout.contains("Not signed again"),
+        "{}",
+        second.stdout
+    );
+}

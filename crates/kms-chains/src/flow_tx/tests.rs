@@ -481,6 +481,7 @@ fn a_failed_send_releases_the_proposal_key_and_broadcasts_nothing() {
     ));
     let e = sign_kms(&transfer_tx(), SHORT_KEY, Network::Testnet, &mut node).unwrap_err();
     assert!(e.0.contains("invalid signature"), "{e}");
+    assert!(!e.maybe_submitted(), "refused by the access node: not sent");
     let last = node.calls.last().unwrap();
     assert_eq!(
         last,
@@ -520,6 +521,7 @@ fn retryable_statuses_are_retried_and_execution_errors_thrown() {
     );
     let e = sign_kms(&transfer_tx(), SHORT_KEY, Network::Testnet, &mut node).unwrap_err();
     assert_eq!(e.0, "[Error Code: 1101] cadence runtime error");
+    assert!(!e.maybe_submitted(), "sealed with an error: a known outcome");
     assert_eq!(
         node.calls[2],
         "NODE-GET /v1/blocks?height=final&expand=payload"
@@ -590,4 +592,26 @@ fn create_account_and_add_key_encode_the_public_key() {
     let tx = pending(json!({"type": 0, "body": {"account": ACCOUNT, "publicKey": "ABC"}}));
     assert!(sign_kms(&tx, SHORT_KEY, Network::Testnet, &mut node).is_err());
     assert!(node.calls.is_empty());
+}
+
+#[test]
+fn a_sent_transaction_whose_result_cannot_be_read_is_marked_as_maybe_submitted() {
+    let mut node = node_with(Ok(json!({"id": TXID})));
+    // The result endpoint answers a non-retryable error instead of the sealed result.
+    let i = node
+        .answers
+        .iter()
+        .position(|(_, a)| a.as_ref().is_ok_and(|v| v["status"] == "Sealed"))
+        .unwrap();
+    node.answers[i].1 = Err("http://x/v1/transaction_results answered HTTP 400: bad".into());
+    let e = sign_kms(&transfer_tx(), SHORT_KEY, Network::Testnet, &mut node).unwrap_err();
+    assert!(e.maybe_submitted(), "sent, outcome unknown: {e}");
+    // The proposal key is still released, with the id of the sent transaction.
+    assert_eq!(
+        node.calls.last().unwrap(),
+        &format!(
+            "POST /v3/flow/broadcast {}",
+            json!({"txData": TXID, "proposalKey": 7})
+        )
+    );
 }
