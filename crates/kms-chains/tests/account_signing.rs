@@ -12,9 +12,13 @@
 //!   ed25519 over `"TX"` ‖ the msgpack transaction. The public keys come from the wallets'
 //!   stored addresses (or their xpub / private key for TRON).
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod common;
 
+use std::collections::HashMap;
+
+use common::{
+    assert_recorded_broadcast, read_json, recorded_requests, sign_fixtures, RecordedCase,
+};
 use ed25519_dalek::{Verifier, VerifyingKey as EdKey};
 use k256::ecdsa::{RecoveryId, Signature as EcSignature, VerifyingKey as EcKey};
 use kms_chains::keys;
@@ -23,15 +27,6 @@ use kms_chains::signing::{self, SignContext};
 use kms_core::{Chain, DerivationIndex, Network, PendingTransaction, WalletEntry};
 use serde_json::Value;
 use sha2::{Digest, Sha256, Sha512};
-
-fn fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sign")
-}
-
-fn read_json(path: PathBuf) -> Value {
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 /// Fails every call: these chains sign offline.
 #[derive(Default)]
@@ -58,20 +53,6 @@ impl Node for NoNetwork {
     }
 }
 
-fn wallets(case: &Value) -> HashMap<String, WalletEntry> {
-    let file = match case["walletFile"].as_str().unwrap() {
-        "sign/wallet.dat" => "wallet.dat.plaintext.json",
-        "sign/wallet2.dat" => "wallet2.dat.plaintext.json",
-        other => panic!("unknown wallet file {other}"),
-    };
-    read_json(fixture_dir().join(file))
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(id, v)| (id.clone(), WalletEntry::from_json(v.clone())))
-        .collect()
-}
-
 struct Signed {
     tx: PendingTransaction,
     broadcast: Broadcast,
@@ -79,11 +60,8 @@ struct Signed {
 
 /// Signs every pending transaction of a case and checks the broadcasts byte for byte.
 fn replay(case_name: &str) -> (Vec<Signed>, HashMap<String, WalletEntry>) {
-    let dir = fixture_dir().join(case_name);
-    let case = read_json(dir.join("case.json"));
-    let chain: Chain = case["chain"].as_str().unwrap().parse().unwrap();
-    let network = Network::from_testnet(case["testnet"].as_bool().unwrap());
-    let store = wallets(&case);
+    let recorded = RecordedCase::load(case_name);
+    let case = &recorded.case;
     let want = case["broadcastRequests"].as_array().unwrap();
     let pending = case["pendingTransactions"].as_array().unwrap();
     assert_eq!(
@@ -96,44 +74,21 @@ fn replay(case_name: &str) -> (Vec<Signed>, HashMap<String, WalletEntry>) {
     let mut signed = Vec::new();
     for (p, want) in pending.iter().zip(want) {
         let tx: PendingTransaction = serde_json::from_value(p.clone()).unwrap();
-        let lookup = |id: &str| store.get(id);
-        let mut notes = Vec::new();
-        let ws = signing::resolve_wallets(&tx, &lookup, &mut notes).unwrap();
-        let broadcast = signing::sign_pending(SignContext {
-            chain,
-            network,
-            tx: &tx,
-            wallets: &ws,
-            node: &mut node,
-        })
-        .unwrap_or_else(|e| panic!("{case_name} {}: {e}", tx.id));
-        assert_eq!(
-            broadcast.path,
-            want["path"].as_str().unwrap(),
-            "{case_name} {}",
-            tx.id
-        );
-        assert_eq!(
-            serde_json::to_string(&broadcast.body).unwrap(),
-            want["body"].as_str().unwrap(),
-            "{case_name} {}: broadcast body",
-            tx.id
-        );
+        let broadcast = recorded.sign(&tx, &mut node);
+        assert_recorded_broadcast(case_name, &tx, &broadcast, want);
         signed.push(Signed { tx, broadcast });
     }
     assert!(node.calls.is_empty(), "{case_name}: {:?}", node.calls);
 
     // The original made no call but the poll and the broadcasts either.
-    let log = std::fs::read_to_string(dir.join("mock_requests.jsonl")).unwrap();
-    for line in log.lines().filter(|l| !l.trim().is_empty()) {
-        let r: Value = serde_json::from_str(line).unwrap();
+    for r in recorded_requests(&recorded.dir) {
         let path = r["path"].as_str().unwrap();
         assert!(
             path.starts_with("/v3/kms/pending/") || path.ends_with("/broadcast"),
             "{case_name}: unexpected recorded call {path}"
         );
     }
-    (signed, store)
+    (signed, recorded.store)
 }
 
 fn tx_data(s: &Signed) -> &str {
@@ -358,8 +313,8 @@ fn algo_testnet() {
 /// a panic, and no index-based derivation is attempted.
 #[test]
 fn secret_resolution_for_xrp_xlm_algo() {
-    let store = wallets(&serde_json::json!({"walletFile": "sign/wallet.dat"}));
-    let case = read_json(fixture_dir().join("xrp_testnet_ed25519_secp256k1/case.json"));
+    let store = common::wallet_store("sign/wallet.dat");
+    let case = read_json(sign_fixtures().join("xrp_testnet_ed25519_secp256k1/case.json"));
     let mut tx: PendingTransaction =
         serde_json::from_value(case["pendingTransactions"][0].clone()).unwrap();
     // An index on the transaction does not matter for a secret-based wallet.

@@ -2,22 +2,17 @@
 //! from the transactions themselves (amounts, receivers, fees, nonces), plus hand-made
 //! transactions for the shapes the vectors lack (tokens, ADA, FLOW) and refusals.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+mod common;
 
+use std::collections::BTreeMap;
+
+use common::{read_json, sign_fixtures};
 use kms_chains::decode::{decode, DecodedView, Kind};
 use kms_core::{Chain, Network, PendingTransaction};
 use serde_json::{json, Value};
 
-fn fixtures() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sign"))
-}
-
 fn pending(chain: Chain, serialized: &str) -> PendingTransaction {
-    serde_json::from_value(json!({
-        "id": "t", "chain": chain.code(), "serializedTransaction": serialized, "hashes": ["w"]
-    }))
-    .unwrap()
+    common::pending("t", chain.code(), serialized, &["w"], None)
 }
 
 fn view(chain: Chain, network: Network, serialized: &str) -> Value {
@@ -222,15 +217,14 @@ fn expected() -> BTreeMap<&'static str, Value> {
 fn every_signing_vector_decodes_to_its_view() {
     let expected = expected();
     let mut seen = std::collections::BTreeSet::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(fixtures())
+    let mut dirs: Vec<_> = std::fs::read_dir(sign_fixtures())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("case.json").exists())
         .collect();
     dirs.sort();
     for dir in dirs {
-        let case: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
+        let case = read_json(dir.join("case.json"));
         let chain: Chain = case["chain"].as_str().unwrap().parse().unwrap();
         let network = Network::from_testnet(case["testnet"].as_bool().unwrap());
         for p in case["pendingTransactions"].as_array().unwrap() {
@@ -254,10 +248,8 @@ fn every_signing_vector_decodes_to_its_view() {
 }
 
 fn oracle(name: &str) -> Value {
-    let all: Vec<Value> = serde_json::from_str(
-        &std::fs::read_to_string(fixtures().join("oracle_vectors.json")).unwrap(),
-    )
-    .unwrap();
+    let all: Vec<Value> =
+        serde_json::from_value(read_json(sign_fixtures().join("oracle_vectors.json"))).unwrap();
     all.into_iter().find(|v| v["name"] == name).unwrap()
 }
 

@@ -9,10 +9,15 @@
 //!   chain's signing hash, RLP decoded with alloy-rlp) is the wallet's address as derived
 //!   from its xpub or private key.
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use alloy_rlp::{Encodable, Header};
+use common::{
+    assert_recorded_broadcast, read_json, recorded_requests, sign_fixtures, Call, RecordedCase,
+    API_KEY,
+};
 use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 use kms_chains::keys;
 use kms_chains::node::{ExternalService, Node, NodeError};
@@ -20,34 +25,6 @@ use kms_chains::signing::{self, SignContext};
 use kms_core::{Chain, DerivationIndex, Network, PendingTransaction, WalletEntry};
 use serde_json::{json, Map, Value};
 use sha3::{Digest, Keccak256};
-
-const API_KEY: &str = "test-api-key";
-
-fn fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sign")
-}
-
-fn read_json(path: PathBuf) -> Value {
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Call {
-    Rpc {
-        path: String,
-        method: String,
-        params: Value,
-    },
-    Get {
-        path: String,
-    },
-    External {
-        service: String,
-        path: String,
-        body: Option<Value>,
-    },
-}
 
 /// Answers like the recording mock: JSON-RPC by method, REST by path pattern; VeChain
 /// answers given by the test.
@@ -105,11 +82,7 @@ fn pattern_matches(pattern: &str, path: &str) -> bool {
 
 impl Node for MockNode {
     fn rpc(&mut self, path: &str, method: &str, params: Value) -> Result<Value, NodeError> {
-        self.calls.push(Call::Rpc {
-            path: path.into(),
-            method: method.into(),
-            params,
-        });
+        self.calls.push(Call::rpc(path, method, params));
         self.jsonrpc
             .get(method)
             .cloned()
@@ -164,11 +137,8 @@ impl Node for MockNode {
 /// The chain calls the original made: everything in `mock_requests.jsonl` except the
 /// daemon's own (pending poll, broadcasts, error batch, four-eye checks).
 fn recorded_calls(case: &str) -> Vec<Call> {
-    let path = fixture_dir().join(case).join("mock_requests.jsonl");
-    let text = std::fs::read_to_string(&path).unwrap();
     let mut calls = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let r: Value = serde_json::from_str(line).unwrap();
+    for r in recorded_requests(&sign_fixtures().join(case)) {
         let p = r["path"].as_str().unwrap();
         if p.starts_with("/v3/kms/pending/")
             || p.contains("broadcast")
@@ -192,20 +162,6 @@ fn recorded_calls(case: &str) -> Vec<Call> {
         }
     }
     calls
-}
-
-fn wallets(case: &Value) -> HashMap<String, WalletEntry> {
-    let file = match case["walletFile"].as_str().unwrap() {
-        "sign/wallet.dat" => "wallet.dat.plaintext.json",
-        "sign/wallet2.dat" => "wallet2.dat.plaintext.json",
-        other => panic!("unknown wallet file {other}"),
-    };
-    read_json(fixture_dir().join(file))
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(id, v)| (id.clone(), WalletEntry::from_json(v.clone())))
-        .collect()
 }
 
 /// The address the signer must have, from the wallet itself: its xpub at the index for a
@@ -330,15 +286,11 @@ struct Replay {
 }
 
 fn sign_case(case_name: &str, external: Vec<(String, Value)>) -> (Value, Replay) {
-    let dir = fixture_dir().join(case_name);
-    let case = read_json(dir.join("case.json"));
-    let config = read_json(dir.join("mock_config.json"));
-    let chain: Chain = case["chain"].as_str().unwrap().parse().unwrap();
-    let network = Network::from_testnet(case["testnet"].as_bool().unwrap());
-    let store = wallets(&case);
+    let recorded = RecordedCase::load(case_name);
+    let config = read_json(recorded.dir.join("mock_config.json"));
     let mut node = MockNode::new(&config);
     node.external = external;
-    let broadcast_ids: Vec<String> = case["broadcastRequests"]
+    let broadcast_ids: Vec<String> = recorded.case["broadcastRequests"]
         .as_array()
         .unwrap()
         .iter()
@@ -348,31 +300,21 @@ fn sign_case(case_name: &str, external: Vec<(String, Value)>) -> (Value, Replay)
         })
         .collect();
     let mut signed = Vec::new();
-    for p in case["pendingTransactions"].as_array().unwrap() {
+    for p in recorded.case["pendingTransactions"].as_array().unwrap() {
         let tx: PendingTransaction = serde_json::from_value(p.clone()).unwrap();
         // Four-eye denials are the daemon's business: only what the original signed.
         if !broadcast_ids.contains(&tx.id) && !case_name.starts_with("vet_") {
             continue;
         }
-        let lookup = |id: &str| store.get(id);
-        let mut notes = Vec::new();
-        let ws = signing::resolve_wallets(&tx, &lookup, &mut notes).unwrap();
-        let b = signing::sign_pending(SignContext {
-            chain,
-            network,
-            tx: &tx,
-            wallets: &ws,
-            node: &mut node,
-        })
-        .unwrap_or_else(|e| panic!("{case_name} {}: {e}", tx.id));
+        let b = recorded.sign(&tx, &mut node);
         signed.push((tx, b));
     }
     (
-        case,
+        recorded.case,
         Replay {
             signed,
             node,
-            store,
+            store: recorded.store,
         },
     )
 }
@@ -382,18 +324,7 @@ fn replay(case_name: &str) {
     let want = case["broadcastRequests"].as_array().unwrap();
     assert_eq!(r.signed.len(), want.len(), "{case_name}: broadcast count");
     for ((tx, got), want) in r.signed.iter().zip(want) {
-        assert_eq!(
-            got.path,
-            want["path"].as_str().unwrap(),
-            "{case_name} {}",
-            tx.id
-        );
-        assert_eq!(
-            serde_json::to_string(&got.body).unwrap(),
-            want["body"].as_str().unwrap(),
-            "{case_name} {}: broadcast body",
-            tx.id
-        );
+        assert_recorded_broadcast(case_name, tx, got, want);
         let (sender, _) = evm_sender(got.body["txData"].as_str().unwrap());
         assert_eq!(
             sender,
@@ -491,7 +422,7 @@ fn vet_mnemonic_index_signs_with_the_vet_key() {
     let (case, r) = sign_case("vet_testnet_mnemonic_index_error", external);
     // What the original did instead.
     let batch = std::fs::read_to_string(
-        fixture_dir().join("vet_testnet_mnemonic_index_error/mock_requests.jsonl"),
+        sign_fixtures().join("vet_testnet_mnemonic_index_error/mock_requests.jsonl"),
     )
     .unwrap();
     assert!(batch.contains("Error: Unsupported blockchain."));

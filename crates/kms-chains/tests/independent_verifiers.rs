@@ -5,13 +5,18 @@
 //! and EGLD transactions are checked with the chains' own SDKs (verify_account.py); ADA and
 //! FLOW signatures, made against fake gateways, with PyNaCl and ecdsa + pyrlp.
 
+mod common;
+
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
+use common::{
+    egld_oracle_run, pending, read_json, sign_fixtures, sign_testnet, sol_oracle_node,
+    sol_oracle_wallets, wallet_store, Call, MockNode,
+};
 use kms_chains::node::{ExternalService, Node, NodeError};
-use kms_chains::signing::{self, SignContext};
 use kms_core::{Chain, DerivationIndex, Network, PendingTransaction, WalletEntry};
 use serde_json::{json, Value};
 
@@ -49,9 +54,13 @@ fn run(script: &str, arg: &Path) -> (bool, String) {
         .arg(arg)
         .output()
         .expect("run python");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text = output_text(&out);
     (out.status.success(), text)
+}
+
+/// A finished command's stdout, then its stderr.
+fn output_text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
 fn verify(vectors: &Path) -> (bool, String) {
@@ -170,89 +179,20 @@ fn signed_evm_transactions_recover_to_the_wallet_address_with_eth_account() {
 
 // --- TRON, SOL, XRP, XLM, ALGO, EGLD: the chains' own SDKs ------------------------------
 
-fn sign_fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sign")
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Answers JSON-RPC by method and REST by `"GET path"` / `"POST path"` from recorded
-/// answers, records the JSON-RPC calls, never sleeps.
-#[derive(Default)]
-struct ReplayNode {
-    rpc: HashMap<String, Value>,
-    rest: HashMap<String, Value>,
-    sent: Vec<(String, Value)>,
-}
-
-impl Node for ReplayNode {
-    fn rpc(&mut self, _path: &str, method: &str, params: Value) -> Result<Value, NodeError> {
-        self.sent.push((method.to_string(), params));
-        self.rpc
-            .get(method)
-            .cloned()
-            .ok_or_else(|| NodeError(format!("no recorded answer for {method}")))
-    }
-    fn get(&mut self, path: &str) -> Result<Value, NodeError> {
-        self.rest
-            .get(&format!("GET {path}"))
-            .cloned()
-            .ok_or_else(|| NodeError(format!("no recorded answer for GET {path}")))
-    }
-    fn post(&mut self, path: &str, _body: &Value) -> Result<Value, NodeError> {
-        self.rest
-            .get(&format!("POST {path}"))
-            .cloned()
-            .ok_or_else(|| NodeError(format!("no recorded answer for POST {path}")))
-    }
-    fn get_external(&mut self, _: ExternalService, path: &str) -> Result<Value, NodeError> {
-        Err(NodeError(format!("unexpected external GET {path}")))
-    }
-    fn pause(&mut self, _millis: u64) {}
-}
-
-fn wallet_store(file: &str) -> HashMap<String, WalletEntry> {
-    let file = match file {
-        "sign/wallet.dat" => "wallet.dat.plaintext.json",
-        "sign/wallet2.dat" => "wallet2.dat.plaintext.json",
-        other => panic!("unknown wallet file {other}"),
-    };
-    read_json(&sign_fixtures().join(file))
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(id, v)| (id.clone(), WalletEntry::from_json(v.clone())))
-        .collect()
-}
-
 fn sign_with(
     chain: Chain,
     tx: &PendingTransaction,
     store: &HashMap<String, WalletEntry>,
-    node: &mut ReplayNode,
+    node: &mut MockNode,
 ) -> Value {
-    let lookup = |id: &str| store.get(id);
-    let mut notes = Vec::new();
-    let wallets = signing::resolve_wallets(tx, &lookup, &mut notes).unwrap();
-    signing::sign_pending(SignContext {
-        chain,
-        network: Network::Testnet,
-        tx,
-        wallets: &wallets,
-        node,
-    })
-    .unwrap_or_else(|e| panic!("{chain:?} {}: {e}", tx.id))
-    .body
+    sign_testnet(chain, tx, store, node)
+        .unwrap_or_else(|e| panic!("{chain:?} {}: {e}", tx.id))
+        .body
 }
 
-fn pending(id: &str, chain: &str, serialized: &str, hashes: &[String]) -> PendingTransaction {
-    serde_json::from_value(json!({
-        "id": id, "chain": chain, "serializedTransaction": serialized, "hashes": hashes,
-    }))
-    .unwrap()
+/// The wire transaction a SOL signing run sent with `sendTransaction`.
+fn sent_wire(node: &MockNode) -> Value {
+    node.params_of("sendTransaction").unwrap()[0].clone()
 }
 
 /// The recorded daemon runs of TRON, XRP, XLM and ALGO (signed offline) as verifier cases:
@@ -264,10 +204,10 @@ fn recorded_account_cases(cases: &mut Vec<Value>) {
         ("xlm_testnet", "xlm"),
         ("algo_testnet", "algo"),
     ] {
-        let case = read_json(&sign_fixtures().join(dir).join("case.json"));
+        let case = read_json(sign_fixtures().join(dir).join("case.json"));
         let store = wallet_store(case["walletFile"].as_str().unwrap());
         let kind: Chain = case["chain"].as_str().unwrap().parse().unwrap();
-        let mut node = ReplayNode::default();
+        let mut node = MockNode::default();
         for p in case["pendingTransactions"].as_array().unwrap() {
             let tx: PendingTransaction = serde_json::from_value(p.clone()).unwrap();
             let body = sign_with(kind, &tx, &store, &mut node);
@@ -301,7 +241,10 @@ fn recorded_account_cases(cases: &mut Vec<Value>) {
             }
             cases.push(c);
         }
-        assert!(node.sent.is_empty(), "{dir}: signed offline");
+        assert!(
+            !node.calls.iter().any(|c| matches!(c, Call::Rpc { .. })),
+            "{dir}: signed offline"
+        );
     }
 }
 
@@ -310,22 +253,14 @@ fn recorded_account_cases(cases: &mut Vec<Value>) {
 /// `sendTransaction`.
 fn sol_cases(cases: &mut Vec<Value>) {
     let dir = sign_fixtures().join("sol_testnet");
-    let case = read_json(&dir.join("case.json"));
-    let config = read_json(&dir.join("mock_config.json"));
+    let case = read_json(dir.join("case.json"));
+    let config = read_json(dir.join("mock_config.json"));
     let store = wallet_store(case["walletFile"].as_str().unwrap());
     for p in case["pendingTransactions"].as_array().unwrap() {
         let tx: PendingTransaction = serde_json::from_value(p.clone()).unwrap();
-        let mut node = ReplayNode::default();
-        for (method, answer) in config["jsonrpc"].as_object().unwrap() {
-            node.rpc.insert(method.clone(), answer.clone());
-        }
+        let mut node = MockNode::from_jsonrpc(&config);
         sign_with(Chain::Sol, &tx, &store, &mut node);
-        let wire = node
-            .sent
-            .iter()
-            .find(|(m, _)| m == "sendTransaction")
-            .map(|(_, p)| p[0].clone())
-            .unwrap();
+        let wire = sent_wire(&node);
         let signer = store[&tx.hashes[0]].address().unwrap();
         cases.push(json!({
             "chain": "sol",
@@ -335,23 +270,14 @@ fn sol_cases(cases: &mut Vec<Value>) {
         }));
     }
 
-    let oracle = read_json(&sign_fixtures().join("sol_oracle_vectors.json"));
+    let oracle = read_json(sign_fixtures().join("sol_oracle_vectors.json"));
     for c in oracle["cases"].as_array().unwrap() {
         if c.get("wire").is_none() {
             continue; // the error cases sign nothing
         }
         let name = c["name"].as_str().unwrap();
-        let mut store = HashMap::new();
-        let mut ids = Vec::new();
+        let (store, ids) = sol_oracle_wallets(c);
         let keys = c["privateKeys"].as_array().unwrap();
-        for (i, k) in keys.iter().enumerate() {
-            let id = format!("00000000-0000-4000-8000-{i:012}");
-            store.insert(
-                id.clone(),
-                WalletEntry::from_json(json!({"privateKey": k, "chain": "SOL", "testnet": true})),
-            );
-            ids.push(id);
-        }
         let mut ser = serde_json::Map::new();
         ser.insert("txData".into(), c["txData"].clone());
         let mut secrets = keys.clone();
@@ -359,25 +285,10 @@ fn sol_cases(cases: &mut Vec<Value>) {
             ser.insert("mintPK".into(), m.clone());
             secrets.push(m.clone());
         }
-        let tx = pending(name, "SOL", &Value::Object(ser).to_string(), &ids);
-        let mut node = ReplayNode::default();
-        node.rpc.insert(
-            "getLatestBlockhash".into(),
-            json!({"context": {"slot": 1}, "value": {"blockhash": c["latest"], "lastValidBlockHeight": 100}}),
-        );
-        node.rpc
-            .insert("sendTransaction".into(), json!("the-signature"));
-        node.rpc.insert(
-            "getTransaction".into(),
-            json!({"slot": 2, "meta": {"err": null}}),
-        );
+        let tx = pending(name, "SOL", &Value::Object(ser).to_string(), &ids, None);
+        let mut node = sol_oracle_node(c, json!({"slot": 2, "meta": {"err": null}}));
         sign_with(Chain::Sol, &tx, &store, &mut node);
-        let wire = node
-            .sent
-            .iter()
-            .find(|(m, _)| m == "sendTransaction")
-            .map(|(_, p)| p[0].clone())
-            .unwrap();
+        let wire = sent_wire(&node);
         cases.push(json!({
             "chain": "sol",
             "name": format!("sol_oracle/{name}"),
@@ -391,36 +302,10 @@ fn sol_cases(cases: &mut Vec<Value>) {
 /// recorded network config, nonce and cost; the signer's address is derived by the script
 /// from the private key.
 fn egld_cases(cases: &mut Vec<Value>) {
-    let vectors = read_json(&sign_fixtures().join("egld_oracle_vectors.json"));
+    let vectors = read_json(sign_fixtures().join("egld_oracle_vectors.json"));
     for c in vectors.as_array().unwrap() {
         let name = c["name"].as_str().unwrap();
-        let mut store = HashMap::new();
-        store.insert(
-            "pk".to_string(),
-            WalletEntry::from_json(
-                json!({"privateKey": c["privateKey"], "chain": "EGLD", "testnet": true}),
-            ),
-        );
-        let tx = pending(
-            name,
-            "EGLD",
-            c["serializedTransaction"].as_str().unwrap(),
-            &["pk".to_string()],
-        );
-        let sender = c["sender"].as_str().unwrap();
-        let mut node = ReplayNode::default();
-        node.rest.insert(
-            "GET /v3/egld/node/{apiKey}/network/config".into(),
-            c["answers"]["config"].clone(),
-        );
-        node.rest.insert(
-            format!("GET /v3/egld/node/{{apiKey}}/address/{sender}/nonce"),
-            c["answers"]["nonce"].clone(),
-        );
-        node.rest.insert(
-            "POST /v3/egld/node/{apiKey}/transaction/cost".into(),
-            c["answers"]["cost"].clone(),
-        );
+        let (store, tx, mut node) = egld_oracle_run(c);
         let body = sign_with(Chain::Egld, &tx, &store, &mut node);
         cases.push(json!({
             "chain": "egld",
@@ -448,8 +333,7 @@ fn run_account_verifier(py: &str, cases: &[Value]) -> (bool, String) {
         .write_all(serde_json::to_string(cases).unwrap().as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text = output_text(&out);
     (out.status.success(), text)
 }
 
@@ -565,8 +449,7 @@ fn account_verifier_selftest_for_ada_and_flow() {
         .arg("--selftest")
         .output()
         .expect("run python");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text = output_text(&out);
     assert!(out.status.success(), "{text}");
     assert!(lines_starting(&text, "FAIL").is_empty(), "{text}");
     assert_eq!(lines_starting(&text, "verified ").len(), 4, "{text}");
@@ -578,7 +461,7 @@ fn account_verifier_selftest_for_ada_and_flow() {
 /// The FLOW or ADA testnet vector of keys.json for mnemonic 1 ("casual black …"), recorded
 /// from the original SDK: its mnemonic, stored xpub and `getaddress` answers by index.
 fn original_vector(chain: &str) -> (String, String, HashMap<u32, String>) {
-    let keys = read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys.json"));
+    let keys = read_json(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys.json"));
     let v = keys["vectors"]
         .as_array()
         .unwrap()
@@ -789,12 +672,7 @@ fn ada_cases(cases: &mut Vec<Value>) {
         inputs,
     } in runs
     {
-        let mut tx = pending(
-            name,
-            "ADA",
-            &operations,
-            &hashes.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        );
+        let mut tx = pending(name, "ADA", &operations, hashes, None);
         if let Some(index) = offchain {
             tx = serde_json::from_value(json!({
                 "id": name, "chain": "ADA", "serializedTransaction": operations, "hashes": [],
@@ -809,17 +687,8 @@ fn ada_cases(cases: &mut Vec<Value>) {
             body: body.clone(),
             requests: Vec::new(),
         };
-        let lookup = |id: &str| store.get(id);
-        let mut notes = Vec::new();
-        let wallets = signing::resolve_wallets(&tx, &lookup, &mut notes).unwrap();
-        let b = signing::sign_pending(SignContext {
-            chain: Chain::Ada,
-            network: Network::Testnet,
-            tx: &tx,
-            wallets: &wallets,
-            node: &mut node,
-        })
-        .unwrap_or_else(|e| panic!("ADA {name}: {e}"));
+        let b = sign_testnet(Chain::Ada, &tx, &store, &mut node)
+            .unwrap_or_else(|e| panic!("ADA {name}: {e}"));
         assert_eq!(
             b.body["txData"],
             json!(format!("84{}a0f5f6", hex::encode(&body)))
@@ -959,17 +828,8 @@ fn flow_sign_once(
         sequence_number,
         requests: Vec::new(),
     };
-    let lookup = |id: &str| store.get(id);
-    let mut notes = Vec::new();
-    let wallets = signing::resolve_wallets(tx, &lookup, &mut notes).unwrap();
-    let b = signing::sign_pending(SignContext {
-        chain: Chain::Flow,
-        network: Network::Testnet,
-        tx,
-        wallets: &wallets,
-        node: &mut node,
-    })
-    .unwrap_or_else(|e| panic!("FLOW {}: {e}", tx.id));
+    let b = sign_testnet(Chain::Flow, tx, store, &mut node)
+        .unwrap_or_else(|e| panic!("FLOW {}: {e}", tx.id));
     assert_eq!(b.body["txData"], json!(FLOW_TXID));
     let find = |what: &str, pred: &dyn Fn(&Value) -> bool| {
         node.requests
@@ -1032,9 +892,7 @@ fn flow_cases(cases: &mut Vec<Value>) {
         ),
     );
     let with = |id: &str, wallet: &str, index: Option<u32>, serialized: Value| {
-        let mut tx = pending(id, "FLOW", &serialized.to_string(), &[wallet.to_string()]);
-        tx.index = index;
-        tx
+        pending(id, "FLOW", &serialized.to_string(), &[wallet], index)
     };
     let transfer = json!({"type": 2, "body": {
         "account": FLOW_ACCOUNT, "to": "0x4b53b3ec49ed1ec2", "amount": "1.5", "currency": "FLOW"

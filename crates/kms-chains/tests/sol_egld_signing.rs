@@ -11,156 +11,21 @@
 //! - EGLD: the spec's §10.4 vector (no daemon run was recorded) byte for byte, with the
 //!   requests the SDK makes.
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use base64::Engine;
+use common::{
+    egld_oracle_run, pending, read_json, recorded_requests, sign_fixtures, sign_testnet,
+    sol_oracle_node, sol_oracle_wallets, wallet_store, Call, MockNode, API_KEY,
+};
 use ed25519_dalek::{Signature, VerifyingKey};
-use kms_chains::node::{Broadcast, ExternalService, Node, NodeError};
-use kms_chains::signing::{self, SignContext, SignError};
+use kms_chains::node::Broadcast;
+use kms_chains::signing::SignError;
 use kms_chains::sol_tx;
-use kms_core::{Chain, Network, PendingTransaction, WalletEntry};
+use kms_core::{Chain, PendingTransaction, WalletEntry};
 use serde_json::{json, Map, Value};
-
-const API_KEY: &str = "test-api-key";
-
-fn fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sign")
-}
-
-fn read_json(path: PathBuf) -> Value {
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Call {
-    Rpc {
-        path: String,
-        method: String,
-        params: Value,
-    },
-    Get {
-        path: String,
-    },
-    Post {
-        path: String,
-        body: Value,
-    },
-}
-
-/// Answers JSON-RPC by method (a queue per method when several answers are given), REST by
-/// exact path; records every call and every pause, and never sleeps.
-#[derive(Default)]
-struct MockNode {
-    rpc: HashMap<String, Vec<Value>>,
-    rest: HashMap<String, Value>,
-    calls: Vec<Call>,
-    pauses: Vec<u64>,
-}
-
-impl MockNode {
-    fn answer(&mut self, method: &str, answers: Vec<Value>) {
-        self.rpc.insert(method.to_string(), answers);
-    }
-
-    fn methods(&self) -> Vec<&str> {
-        self.calls
-            .iter()
-            .map(|c| match c {
-                Call::Rpc { method, .. } => method.as_str(),
-                Call::Get { .. } => "GET",
-                Call::Post { .. } => "POST",
-            })
-            .collect()
-    }
-}
-
-impl Node for MockNode {
-    fn rpc(&mut self, path: &str, method: &str, params: Value) -> Result<Value, NodeError> {
-        self.calls.push(Call::Rpc {
-            path: path.into(),
-            method: method.into(),
-            params,
-        });
-        let queue = self
-            .rpc
-            .get_mut(method)
-            .ok_or_else(|| NodeError(format!("the mock has no answer for {method}")))?;
-        // The last answer repeats.
-        Ok(if queue.len() > 1 {
-            queue.remove(0)
-        } else {
-            queue[0].clone()
-        })
-    }
-
-    fn get(&mut self, path: &str) -> Result<Value, NodeError> {
-        self.calls.push(Call::Get { path: path.into() });
-        self.rest
-            .get(&format!("GET {path}"))
-            .cloned()
-            .ok_or_else(|| NodeError(format!("no route for GET {path}")))
-    }
-
-    fn post(&mut self, path: &str, body: &Value) -> Result<Value, NodeError> {
-        self.calls.push(Call::Post {
-            path: path.into(),
-            body: body.clone(),
-        });
-        self.rest
-            .get(&format!("POST {path}"))
-            .cloned()
-            .ok_or_else(|| NodeError(format!("no route for POST {path}")))
-    }
-
-    fn get_external(&mut self, _: ExternalService, path: &str) -> Result<Value, NodeError> {
-        Err(NodeError(format!("unexpected external GET {path}")))
-    }
-
-    fn pause(&mut self, millis: u64) {
-        self.pauses.push(millis);
-    }
-}
-
-fn pending(
-    id: &str,
-    chain: &str,
-    serialized: &str,
-    hashes: &[&str],
-    index: Option<u32>,
-) -> PendingTransaction {
-    PendingTransaction {
-        id: id.into(),
-        chain: chain.into(),
-        serialized_transaction: serialized.into(),
-        hashes: hashes.iter().map(|s| s.to_string()).collect(),
-        index,
-        signatures: None,
-        withdrawal_id: None,
-        withdrawal_responses: None,
-        tx_id: None,
-        other: Map::new(),
-    }
-}
-
-fn sign(
-    chain: Chain,
-    tx: &PendingTransaction,
-    store: &HashMap<String, WalletEntry>,
-    node: &mut MockNode,
-) -> Result<Broadcast, SignError> {
-    let lookup = |id: &str| store.get(id);
-    let mut notes = Vec::new();
-    let wallets = signing::resolve_wallets(tx, &lookup, &mut notes)?;
-    signing::sign_pending(SignContext {
-        chain,
-        network: Network::from_testnet(true),
-        tx,
-        wallets: &wallets,
-        node,
-    })
-}
 
 /// The raw JSON text of `"params"` in a recorded JSON-RPC body (compact, as sent).
 fn raw_params(body: &str) -> &str {
@@ -173,32 +38,18 @@ fn raw_params(body: &str) -> &str {
 
 #[test]
 fn sol_testnet_replay() {
-    let dir = fixture_dir().join("sol_testnet");
+    let dir = sign_fixtures().join("sol_testnet");
     let case = read_json(dir.join("case.json"));
     let config = read_json(dir.join("mock_config.json"));
     assert_eq!(case["walletFile"], "sign/wallet.dat");
-    let store: HashMap<String, WalletEntry> =
-        read_json(fixture_dir().join("wallet.dat.plaintext.json"))
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(id, v)| (id.clone(), WalletEntry::from_json(v.clone())))
-            .collect();
-    let mut node = MockNode::default();
-    for (method, answer) in config["jsonrpc"].as_object().unwrap() {
-        node.answer(method, vec![answer.clone()]);
-    }
-    let requests: Vec<Value> = std::fs::read_to_string(dir.join("mock_requests.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let store = wallet_store("sign/wallet.dat");
+    let mut node = MockNode::from_jsonrpc(&config);
+    let requests = recorded_requests(&dir);
 
     let txs = case["pendingTransactions"].as_array().unwrap();
     assert_eq!(txs.len(), 1);
     let tx: PendingTransaction = serde_json::from_value(txs[0].clone()).unwrap();
-    let b = sign(Chain::Sol, &tx, &store, &mut node).unwrap();
+    let b = sign_testnet(Chain::Sol, &tx, &store, &mut node).unwrap();
 
     // The Tatum broadcast, byte for byte.
     let want = &case["broadcastRequests"].as_array().unwrap()[1];
@@ -279,7 +130,7 @@ fn sol_testnet_replay() {
 // --- SOL: web3.js oracle vectors ----------------------------------------------------------
 
 fn oracle() -> Value {
-    read_json(fixture_dir().join("sol_oracle_vectors.json"))
+    read_json(sign_fixtures().join("sol_oracle_vectors.json"))
 }
 
 #[test]
@@ -304,40 +155,21 @@ fn sol_web3_oracle_vectors() {
     assert!(cases.len() >= 15);
     for c in cases {
         let name = c["name"].as_str().unwrap();
-        let mut store = HashMap::new();
-        let mut ids = Vec::new();
-        for (i, k) in c["privateKeys"].as_array().unwrap().iter().enumerate() {
-            let id = format!("00000000-0000-4000-8000-{i:012}");
-            store.insert(
-                id.clone(),
-                WalletEntry::from_json(json!({"privateKey": k, "chain": "SOL", "testnet": true})),
-            );
-            ids.push(id);
-        }
+        let (store, ids) = sol_oracle_wallets(c);
         let mut ser = Map::new();
         ser.insert("txData".into(), c["txData"].clone());
         if let Some(m) = c.get("mintPK").filter(|m| !m.is_null()) {
             ser.insert("mintPK".into(), m.clone());
         }
-        let ids_ref: Vec<&str> = ids.iter().map(String::as_str).collect();
         let tx = pending(
             "sol-oracle",
             "SOL",
             &Value::Object(ser).to_string(),
-            &ids_ref,
+            &ids,
             None,
         );
-        let mut node = MockNode::default();
-        node.answer(
-            "getLatestBlockhash",
-            vec![json!({"context": {"slot": 1}, "value": {"blockhash": c["latest"], "lastValidBlockHeight": 100}})],
-        );
-        node.answer("sendTransaction", vec![json!("the-signature")]);
-        node.answer(
-            "getTransaction",
-            vec![json!({"slot": 2, "meta": {"err": null, "fee": 5000}})],
-        );
-        let result = sign(Chain::Sol, &tx, &store, &mut node);
+        let mut node = sol_oracle_node(c, json!({"slot": 2, "meta": {"err": null, "fee": 5000}}));
+        let result = sign_testnet(Chain::Sol, &tx, &store, &mut node);
         match c.get("wire").and_then(Value::as_str) {
             Some(wire) => {
                 let b = result.unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -386,7 +218,7 @@ fn sol_case(node: &mut MockNode) -> Result<Broadcast, SignError> {
         vec![json!({"value": {"blockhash": c["latest"], "lastValidBlockHeight": 100}})],
     );
     node.answer("sendTransaction", vec![json!("sigX")]);
-    sign(Chain::Sol, &tx, &store, node)
+    sign_testnet(Chain::Sol, &tx, &store, node)
 }
 
 #[test]
@@ -470,13 +302,13 @@ fn sol_node_errors_stop_the_flow() {
         None,
     );
     let mut node = MockNode::default();
-    let e = sign(Chain::Sol, &tx, &store, &mut node).unwrap_err();
+    let e = sign_testnet(Chain::Sol, &tx, &store, &mut node).unwrap_err();
     assert_eq!(e.0, "wallet m has no privateKey");
     assert!(node.calls.is_empty());
 
     // A txData that is not a message, likewise.
     let tx = pending("t", "SOL", r#"{"txData":"0100"}"#, &["m"], None);
-    let e = sign(Chain::Sol, &tx, &store, &mut node).unwrap_err();
+    let e = sign_testnet(Chain::Sol, &tx, &store, &mut node).unwrap_err();
     assert!(e.0.starts_with("SOL txData is not a legacy message"), "{e}");
     assert!(node.calls.is_empty());
 }
@@ -525,7 +357,7 @@ fn egld_spec_vector() {
         Some(0),
     );
     let mut node = egld_node();
-    let b = sign(Chain::Egld, &tx, &egld_store(), &mut node).unwrap();
+    let b = sign_testnet(Chain::Egld, &tx, &egld_store(), &mut node).unwrap();
     let want = r#"{"nonce":9,"value":"500000000000000000","receiver":"erd10nm8ae5qhpvnnl9tk67yqs2jyakafwcuqs4pmwwcdsqaxphad6dqar6u93","sender":"erd1sydnytuu9zrhh704gw5w3kcl838agknve3k2muc4fxvf84yms2vs82hu3v","gasPrice":1000000000,"gasLimit":50000,"data":"aGVsbG8=","chainID":"D","version":1,"signature":"74a8626c328434f2a33194f828640d7946b619ea7fb51efcc30297fc4f9095745207e86ba85f0524515e8b9a5bfb9abf5230f48d55f7135868f9e285b2558a09"}"#;
     assert_eq!(b.path, "/v3/egld/broadcast");
     assert_eq!(
@@ -576,7 +408,7 @@ fn egld_sender_and_optional_data() {
     let ser = json!({"to": EGLD_TO, "value": "1"});
     let tx = pending("e2", "EGLD", &ser.to_string(), &["egld"], Some(0));
     let mut node = egld_node();
-    let b = sign(Chain::Egld, &tx, &egld_store(), &mut node).unwrap();
+    let b = sign_testnet(Chain::Egld, &tx, &egld_store(), &mut node).unwrap();
     let data = b.body["txData"].as_str().unwrap();
     assert!(data.starts_with(&format!(r#"{{"nonce":9,"value":"1000000000000000000","receiver":"{EGLD_TO}","sender":"{EGLD_FROM}","gasPrice":1000000000,"gasLimit":50000,"chainID":"D","version":1,"signature":""#)), "{data}");
     let Call::Post { body, .. } = &node.calls[2] else {
@@ -592,7 +424,7 @@ fn egld_sender_and_optional_data() {
         format!("GET /v3/egld/node/{{apiKey}}/address/{other}/nonce"),
         json!({"data": {"nonce": 3}}),
     );
-    let b = sign(Chain::Egld, &tx, &egld_store(), &mut node).unwrap();
+    let b = sign_testnet(Chain::Egld, &tx, &egld_store(), &mut node).unwrap();
     let data = b.body["txData"].as_str().unwrap();
     assert!(
         data.contains(&format!(r#""sender":"{EGLD_FROM}""#)),
@@ -616,7 +448,7 @@ fn egld_defaults_and_cost_errors() {
         "GET /v3/egld/node/{apiKey}/network/config".into(),
         json!({"data": {"config": {"erd_chain_id": "1", "erd_min_transaction_version": 1}}}),
     );
-    let b = sign(Chain::Egld, &tx, &egld_store(), &mut node).unwrap();
+    let b = sign_testnet(Chain::Egld, &tx, &egld_store(), &mut node).unwrap();
     assert!(b.body["txData"]
         .as_str()
         .unwrap()
@@ -627,14 +459,14 @@ fn egld_defaults_and_cost_errors() {
         "POST /v3/egld/node/{apiKey}/transaction/cost".into(),
         json!({"data": {"returnMessage": "insufficient funds"}}),
     );
-    let e = sign(Chain::Egld, &tx, &egld_store(), &mut node).unwrap_err();
+    let e = sign_testnet(Chain::Egld, &tx, &egld_store(), &mut node).unwrap_err();
     assert_eq!(e.0, "insufficient funds");
     let mut node = egld_node();
     node.rest.insert(
         "POST /v3/egld/node/{apiKey}/transaction/cost".into(),
         json!({"data": {}}),
     );
-    let e = sign(Chain::Egld, &tx, &egld_store(), &mut node).unwrap_err();
+    let e = sign_testnet(Chain::Egld, &tx, &egld_store(), &mut node).unwrap_err();
     assert_eq!(e.0, "egld.gasLimit.error");
 }
 
@@ -644,41 +476,15 @@ fn egld_defaults_and_cost_errors() {
 /// missing gas price, a negative value and a hex receiver.
 #[test]
 fn egld_erdjs_oracle_vectors() {
-    let cases = read_json(fixture_dir().join("egld_oracle_vectors.json"));
+    let cases = read_json(sign_fixtures().join("egld_oracle_vectors.json"));
     let cases = cases.as_array().unwrap();
     assert_eq!(cases.len(), 7);
     for c in cases {
         let name = c["name"].as_str().unwrap();
         assert!(c.get("error").is_none(), "{name}: {}", c["error"]);
-        let mut store = HashMap::new();
-        store.insert(
-            "pk".to_string(),
-            WalletEntry::from_json(
-                json!({"privateKey": c["privateKey"], "chain": "EGLD", "testnet": true}),
-            ),
-        );
-        let tx = pending(
-            name,
-            "EGLD",
-            c["serializedTransaction"].as_str().unwrap(),
-            &["pk"],
-            None,
-        );
-        let sender = c["sender"].as_str().unwrap();
-        let mut node = MockNode::default();
-        node.rest.insert(
-            "GET /v3/egld/node/{apiKey}/network/config".into(),
-            c["answers"]["config"].clone(),
-        );
-        node.rest.insert(
-            format!("GET /v3/egld/node/{{apiKey}}/address/{sender}/nonce"),
-            c["answers"]["nonce"].clone(),
-        );
-        node.rest.insert(
-            "POST /v3/egld/node/{apiKey}/transaction/cost".into(),
-            c["answers"]["cost"].clone(),
-        );
-        let b = sign(Chain::Egld, &tx, &store, &mut node).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (store, tx, mut node) = egld_oracle_run(c);
+        let b = sign_testnet(Chain::Egld, &tx, &store, &mut node)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(b.path, "/v3/egld/broadcast");
         assert_eq!(b.body["txData"], c["txData"], "{name}");
         assert_eq!(node.methods(), ["GET", "GET", "POST"], "{name}");

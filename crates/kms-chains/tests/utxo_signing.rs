@@ -4,10 +4,12 @@
 //! must be byte-identical to what the original sent. Plus the off-chain flow on the same
 //! transactions, and the refusals.
 
+mod common;
+
 use std::collections::HashMap;
 
 use kms_chains::node::{Broadcast, ExternalService, Node, NodeError};
-use kms_chains::signing::{self, SignContext};
+use kms_chains::signing;
 use kms_chains::utxo_tx;
 use kms_core::{
     Chain, Network, PendingTransaction, WalletEntry, WithdrawalAddress, WithdrawalResponse,
@@ -40,12 +42,7 @@ struct Case {
 fn load(case_json: &str, wallet_json: &str) -> Case {
     let case: Value = serde_json::from_str(case_json).expect("case.json");
     let wallet: Value = serde_json::from_str(wallet_json).expect("wallet plaintext");
-    let wallets = wallet
-        .as_object()
-        .expect("wallet map")
-        .iter()
-        .map(|(id, entry)| (id.clone(), WalletEntry::from_json(entry.clone())))
-        .collect();
+    let wallets = common::wallet_map(&wallet);
     Case { case, wallets }
 }
 
@@ -81,18 +78,8 @@ impl Case {
 
     /// Signs `tx` as the daemon does: resolve wallets, then `sign_pending`.
     fn sign(&self, tx: &PendingTransaction) -> Result<Broadcast, signing::SignError> {
-        let lookup = |id: &str| self.wallets.get(id);
-        let mut notes = Vec::new();
-        let wallets = signing::resolve_wallets(tx, &lookup, &mut notes)?;
         let chain: Chain = tx.chain.parse().expect("chain code");
-        let mut node = NoNode;
-        signing::sign_pending(SignContext {
-            chain,
-            network: self.network(),
-            tx,
-            wallets: &wallets,
-            node: &mut node,
-        })
+        common::sign(chain, self.network(), tx, &self.wallets, &mut NoNode)
     }
 
     /// Replays every pending transaction and compares with the recorded broadcasts.

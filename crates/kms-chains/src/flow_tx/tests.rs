@@ -521,7 +521,10 @@ fn retryable_statuses_are_retried_and_execution_errors_thrown() {
     );
     let e = sign_kms(&transfer_tx(), SHORT_KEY, Network::Testnet, &mut node).unwrap_err();
     assert_eq!(e.0, "[Error Code: 1101] cadence runtime error");
-    assert!(!e.maybe_submitted(), "sealed with an error: a known outcome");
+    assert!(
+        !e.maybe_submitted(),
+        "sealed with an error: a known outcome"
+    );
     assert_eq!(
         node.calls[2],
         "NODE-GET /v1/blocks?height=final&expand=payload"
