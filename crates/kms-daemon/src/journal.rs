@@ -9,6 +9,13 @@
 //! (`spend`: wallets, chain, asset, amount, time), from which the policy's rolling totals
 //! are rebuilt on start: totals survive restarts and count signed transactions only.
 //!
+//! A `signed` line carries `tx_sha256`, the fingerprint of the pending transaction that was
+//! signed (its chain, serialized transaction and wallet references). The same id listed
+//! again with the same content is re-broadcast; with other content it is a different
+//! transaction (Tatum ids are unique, so this only happens with reused test ids or an API
+//! that changed it) and is signed on its own. Lines without a fingerprint (older journals)
+//! match any content.
+//!
 //! SOL and FLOW submit to the network *inside* signing (quirk Q17). For them an `intent`
 //! line is written before signing starts and a `released` line when signing fails; an
 //! intent with neither a `signed` nor a `released` line after it means a process died while
@@ -59,6 +66,9 @@ pub struct Line {
     /// What a transaction signed under a policy adds to the rolling totals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spend: Option<Spend>,
+    /// [`fingerprint`] of the pending transaction that was signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_sha256: Option<String>,
 }
 
 /// What the journal knows about one pending id.
@@ -66,6 +76,8 @@ pub struct Line {
 pub struct Known {
     pub state: State,
     pub broadcast: Broadcast,
+    /// The fingerprint of the signed pending transaction (None in older journals).
+    pub tx_sha256: Option<String>,
 }
 
 pub struct Journal {
@@ -191,6 +203,7 @@ impl Journal {
                     Known {
                         state: State::Signed,
                         broadcast: Broadcast { path, body },
+                        tx_sha256: line.tx_sha256,
                     },
                 );
             }
@@ -205,6 +218,13 @@ impl Journal {
 
     pub fn get(&self, id: &str) -> Option<&Known> {
         self.known.get(id)
+    }
+
+    /// What was signed for `id`, if it was this same pending transaction (`fingerprint`).
+    pub fn signed_for(&self, id: &str, fingerprint: &str) -> Option<&Known> {
+        self.known
+            .get(id)
+            .filter(|k| k.tx_sha256.as_deref().is_none_or(|f| f == fingerprint))
     }
 
     /// Whether a signing that submits (SOL, FLOW) was started for `id` and never finished:
@@ -271,7 +291,7 @@ impl Journal {
         chain: &str,
         b: &Broadcast,
     ) -> Result<(), JournalError> {
-        self.record_signed_spend(claim, id, chain, b, None)
+        self.record_signed_spend(claim, id, chain, b, None, None)
     }
 
     /// [`record_signed`](Self::record_signed) with what the transaction adds to the totals.
@@ -282,6 +302,7 @@ impl Journal {
         chain: &str,
         b: &Broadcast,
         spend: Option<Spend>,
+        tx_sha256: Option<String>,
     ) -> Result<(), JournalError> {
         self.append(Line {
             ts: now(),
@@ -292,6 +313,7 @@ impl Journal {
             path: Some(b.path.clone()),
             body: Some(b.body.clone()),
             spend,
+            tx_sha256,
         })
     }
 
@@ -310,6 +332,7 @@ impl Journal {
             path: None,
             body: None,
             spend: None,
+            tx_sha256: None,
         })
     }
 }
@@ -326,8 +349,22 @@ impl Line {
             path: None,
             body: None,
             spend: None,
+            tx_sha256: None,
         }
     }
+}
+
+/// The fingerprint of a pending transaction: SHA-256 of what decides what gets signed.
+pub fn fingerprint(tx: &kms_core::PendingTransaction) -> String {
+    let what = serde_json::json!({
+        "chain": tx.chain,
+        "serializedTransaction": tx.serialized_transaction,
+        "hashes": tx.hashes,
+        "index": tx.index,
+        "signatures": tx.signatures,
+        "withdrawalId": tx.withdrawal_id,
+    });
+    hex::encode(Sha256::digest(what.to_string().as_bytes()))
 }
 
 pub fn payload_hash(b: &Broadcast) -> String {
@@ -344,6 +381,23 @@ mod tests {
 
     fn b(n: u8) -> Broadcast {
         Broadcast::tx_data("/v3/ethereum/broadcast", format!("0x{n:02x}"), "id")
+    }
+
+    #[test]
+    fn the_same_id_with_other_content_is_a_different_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wallet.dat.journal");
+        let mut j = Journal::open(&path).unwrap();
+        let claim = j.claim().unwrap();
+        j.record_signed_spend(&claim, "a", "ETH", &b(1), None, Some("f1".into()))
+            .unwrap();
+        j.record_signed(&claim, "old", "ETH", &b(2)).unwrap();
+        drop(claim);
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.signed_for("a", "f1").unwrap().broadcast, b(1));
+        assert!(j.signed_for("a", "f2").is_none());
+        // A line from an older journal, without fingerprint, matches any content.
+        assert!(j.signed_for("old", "anything").is_some());
     }
 
     #[test]
@@ -411,10 +465,10 @@ mod tests {
             at: 1_000,
         };
         let claim = j.claim().unwrap();
-        j.record_signed_spend(&claim, "a", "ETH", &b(1), Some(spend("5")))
+        j.record_signed_spend(&claim, "a", "ETH", &b(1), Some(spend("5")), None)
             .unwrap();
         j.record_signed(&claim, "b", "ETH", &b(2)).unwrap();
-        j.record_signed_spend(&claim, "c", "ETH", &b(3), Some(spend("7")))
+        j.record_signed_spend(&claim, "c", "ETH", &b(3), Some(spend("7")), None)
             .unwrap();
         drop(claim);
         j.record_broadcast("a", "ETH", &b(1)).unwrap();

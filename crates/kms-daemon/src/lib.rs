@@ -368,7 +368,8 @@ impl Daemon {
         if let Err(e) = self.journal.refresh() {
             self.log.error("journal", &e.to_string(), json!({}));
         }
-        if let Some(known) = self.journal.get(&tx.id).cloned() {
+        let tx_sha256 = journal::fingerprint(&tx);
+        if let Some(known) = self.journal.signed_for(&tx.id, &tx_sha256).cloned() {
             // Never sign twice: send the bytes signed before (a crash between signing and
             // broadcasting, or the API listing it again).
             self.log.warn("rebroadcast", &format!("Transaction {} was signed before; broadcasting the same signed transaction again.", tx.id), json!({"id": tx.id}));
@@ -452,7 +453,12 @@ impl Daemon {
                 return;
             }
         };
-        if let Some(known) = self.journal.get(&tx.id).cloned() {
+        if self.journal.get(&tx.id).is_some()
+            && self.journal.signed_for(&tx.id, &tx_sha256).is_none()
+        {
+            self.log.warn("changed", &format!("Pending id {} was signed before with other content; signing this content as a new transaction.", tx.id), json!({"id": tx.id}));
+        }
+        if let Some(known) = self.journal.signed_for(&tx.id, &tx_sha256).cloned() {
             drop(claim);
             self.log.warn("rebroadcast", &format!("Transaction {} was just signed by another process; broadcasting its signed transaction.", tx.id), json!({"id": tx.id}));
             self.broadcast(chain, &tx.id, &known.broadcast, errors, report);
@@ -517,10 +523,14 @@ impl Daemon {
             chain,
             json!({"walletIds": wallet_ids, "payloadSha256": journal::payload_hash(&broadcast)}),
         );
-        if let Err(e) =
-            self.journal
-                .record_signed_spend(&claim, &tx.id, chain.code(), &broadcast, spend)
-        {
+        if let Err(e) = self.journal.record_signed_spend(
+            &claim,
+            &tx.id,
+            chain.code(),
+            &broadcast,
+            spend,
+            Some(tx_sha256),
+        ) {
             drop(claim);
             // Not recorded: do not broadcast what we could not remember signing.
             self.fail(chain, &tx.id, format!("Signed, but the signing journal could not record it, so it was not broadcast: {e}"), errors, report);

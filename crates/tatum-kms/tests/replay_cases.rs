@@ -482,3 +482,55 @@ fn a_sol_transaction_with_an_unknown_outcome_is_not_signed_again() {
         second.stdout
     );
 }
+
+/// The journal knows a pending id together with what it asked to sign: the same id listed
+/// again with other content (a reused test id, a changed transaction) is signed as what it
+/// now is, while the unchanged ones are re-broadcast byte for byte.
+#[test]
+fn the_same_id_with_other_content_is_signed_anew() {
+    let case = fixture("sign/eth_testnet_native_erc20");
+    let dir = wallet_dir();
+    let first = run_case(&case, dir.path(), None);
+    assert_eq!(first.code, Some(0));
+
+    let mut scenario: Scenario =
+        serde_json::from_str(&std::fs::read_to_string(case.join("mock_config.json")).unwrap())
+            .unwrap();
+    let native = &mut scenario.pending["ETH"][0];
+    assert_eq!(native["id"], "eth-kms-tx-native");
+    let changed = native["serializedTransaction"]
+        .as_str()
+        .unwrap()
+        .replace("12300000000000000", "45600000000000000");
+    native["serializedTransaction"] = Value::String(changed);
+    let emu = Emulator::start("127.0.0.1:0", scenario, None).unwrap();
+    let second = run_case(&case, dir.path(), Some(&emu));
+    assert_eq!(second.code, Some(0));
+
+    let body_of = |o: &Outcome, id: &str| {
+        o.got
+            .broadcasts
+            .iter()
+            .find(|(_, b)| b.contains(&format!("\"signatureId\":\"{id}\"")))
+            .unwrap_or_else(|| panic!("no broadcast for {id}: {:?}", o.got.broadcasts))
+            .1
+            .clone()
+    };
+    assert_ne!(
+        body_of(&first, "eth-kms-tx-native"),
+        body_of(&second, "eth-kms-tx-native"),
+        "the changed transaction is signed as it is now"
+    );
+    for id in ["eth-kms-tx-erc20", "eth-kms-tx-nononce-nogasprice"] {
+        assert_eq!(
+            body_of(&first, id),
+            body_of(&second, id),
+            "{id} re-broadcast"
+        );
+    }
+    assert!(
+        second.stdout.contains("signed before with other content"),
+        "{}",
+        second.stdout
+    );
+}
