@@ -465,3 +465,93 @@ fn wallet_readable_by_others_is_warned_about_or_refused_with_strict_permissions(
         "a refused daemon makes no request"
     );
 }
+
+/// The original daemon only reads the wallet's folder, so it runs where that folder is not
+/// writable (a read-only mount, files of another user). Ours then keeps its journal and
+/// audit log in the user's state folder, says so, and signs as usual.
+#[test]
+fn a_read_only_wallet_folder_moves_the_journal_to_the_state_folder() {
+    use std::os::unix::fs::{chown, PermissionsExt};
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !is_root {
+        eprintln!("SKIPPED: switching to an unprivileged user needs root");
+        return;
+    }
+    let emu = emulator();
+    let kms = kms_for(&emu);
+    let id = add_eth_wallet(&kms);
+
+    // Everything the unprivileged user needs, in a folder it can traverse.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let wallets = dir.path().join("wallets");
+    std::fs::create_dir(&wallets).unwrap();
+    std::fs::copy(kms.wallet(), wallets.join("wallet.dat")).unwrap();
+    std::fs::set_permissions(
+        wallets.join("wallet.dat"),
+        std::fs::Permissions::from_mode(0o444),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wallets, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    chown(&home, Some(65534), Some(65534)).unwrap();
+    let bin = dir.path().join("tatum-kms");
+    std::fs::copy(common::BIN, &bin).unwrap();
+
+    let run = || {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin)
+            .args(["daemon", "--runOnce", "--testnet", "--chain=ETH"])
+            .arg(format!("--path={}", wallets.join("wallet.dat").display()))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("TATUM_KMS_PASSWORD", "daemon-pw")
+            .env("TATUM_API_URL", emu.url())
+            .env("TATUM_API_KEY", API_KEY)
+            .stdin(std::process::Stdio::null())
+            .output()
+    };
+    // The copy above may still be open in a child another test thread forked meanwhile.
+    let mut out = run();
+    for _ in 0..20 {
+        match &out {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(Duration::from_millis(50));
+                out = run();
+            }
+            _ => break,
+        }
+    }
+    let out = out.expect("setpriv (util-linux)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("is not writable; keeping the signing journal in"),
+        "{stderr}"
+    );
+    let polls = pending_requests(&emu);
+    assert_eq!(polls.len(), 1, "{stderr}");
+    assert_eq!(
+        serde_json::from_str::<Value>(polls[0]["body"].as_str().unwrap()).unwrap(),
+        json!({"signatureIds": [id]})
+    );
+    let state: Vec<String> = std::fs::read_dir(home.join(".local/state/tatum-kms"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        state
+            .iter()
+            .any(|n| n.starts_with("wallet.dat-") && n.ends_with(".journal")),
+        "{state:?}"
+    );
+    assert!(state.iter().any(|n| n.ends_with(".audit.log")), "{state:?}");
+    assert!(!wallets.join("wallet.dat.journal").exists());
+}

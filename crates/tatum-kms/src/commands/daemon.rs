@@ -1,6 +1,9 @@
 //! `daemon`: resolve the daemon's settings and run it (crate `kms-daemon`).
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use sha2::{Digest, Sha256};
 
 use anyhow::{anyhow, Context, Result};
 use kms_daemon::api::ExternalUrls;
@@ -26,6 +29,54 @@ fn csv(list: Option<&str>) -> Option<Vec<String>> {
     })
 }
 
+/// Where the daemon keeps a file of its own (journal, audit log): beside the wallet file
+/// (`wallet.dat.journal`). When that folder is not writable (a read-only mount, a wallet
+/// owned by another user; the original daemon only reads there), in the user's state folder
+/// instead, under a name tied to the wallet's path, so that one wallet always gets the same
+/// journal. Said on stderr.
+fn beside_wallet(wallet: &Path, suffix: &str, what: &str) -> PathBuf {
+    let mut beside = wallet.as_os_str().to_os_string();
+    beside.push(suffix);
+    let beside = PathBuf::from(beside);
+    let probe = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&beside);
+    let denied = match probe {
+        Ok(_) => false,
+        Err(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+        ),
+    };
+    if !denied {
+        return beside;
+    }
+    let Some(state) = env("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+    else {
+        return beside;
+    };
+    let dir = state.join("tatum-kms");
+    if std::fs::create_dir_all(&dir).is_err() {
+        return beside;
+    }
+    let absolute = std::fs::canonicalize(wallet).unwrap_or_else(|_| wallet.to_path_buf());
+    let tag = hex::encode(&Sha256::digest(absolute.as_os_str().as_encoded_bytes())[..8]);
+    let name = wallet
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "wallet".into());
+    let path = dir.join(format!("{name}-{tag}{suffix}"));
+    eprintln!(
+        "warning: {} is not writable; keeping the {what} in {}",
+        beside.display(),
+        path.display()
+    );
+    path
+}
+
 pub fn run(settings: &Settings, flags: &Flags, args: &DaemonArgs) -> Result<()> {
     if !flags.testnet() && flags.external_url.as_deref().unwrap_or("").is_empty() {
         eprintln!("Missing required flag\n\t--external-url");
@@ -49,16 +100,14 @@ pub fn run(settings: &Settings, flags: &Flags, args: &DaemonArgs) -> Result<()> 
         external.flow_mainnet = u.clone();
         external.flow_testnet = u;
     }
-    let journal_path = args.journal.clone().unwrap_or_else(|| {
-        let mut p = settings.wallet_path.clone().into_os_string();
-        p.push(".journal");
-        p.into()
-    });
-    let audit_path = args.audit_log.clone().unwrap_or_else(|| {
-        let mut p = settings.wallet_path.clone().into_os_string();
-        p.push(".audit.log");
-        p.into()
-    });
+    let journal_path = match args.journal.clone() {
+        Some(path) => path,
+        None => beside_wallet(&settings.wallet_path, ".journal", "signing journal"),
+    };
+    let audit_path = match args.audit_log.clone() {
+        Some(path) => path,
+        None => beside_wallet(&settings.wallet_path, ".audit.log", "audit log"),
+    };
     let policy = match &args.policy {
         Some(path) => Some(kms_policy::Policy::load(path)?),
         None => None,
