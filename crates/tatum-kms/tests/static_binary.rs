@@ -169,6 +169,14 @@ fn the_image_layout_keeps_the_wallet_in_the_mounted_folder_and_reaches_the_api_b
         eprintln!("SKIPPED: chroot and mount need root");
         return;
     }
+    let namespaces = Command::new("unshare")
+        .args(["-m", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !namespaces {
+        eprintln!("SKIPPED: this machine does not allow a private mount namespace (unshare -m)");
+        return;
+    }
     let root = image_root(&bin);
     // The user's current folder, mounted into the container, writable by uid 1000.
     let host = tempfile::tempdir().unwrap();
