@@ -245,3 +245,49 @@ fn default_kdf_parameters_are_recorded_in_the_file() {
     plain.env.clear();
     assert_eq!(plain.export().as_object().unwrap().len(), 1);
 }
+
+/// SECURITY.md promises that a person can decrypt a v2 file with a short script of their own
+/// if this program were gone. `fixtures/decrypt_v2.py` is such a script, written from
+/// docs/STORE-V2.md alone with PyNaCl (libsodium): it must give back exactly what `export`
+/// prints, in the same order, and find the manifest's count and digest right.
+#[test]
+fn a_v2_file_decrypts_with_a_script_written_from_the_documentation() {
+    let Some(python) = std::env::var_os("KMS_TEST_PYTHON") else {
+        eprintln!("SKIPPED: KMS_TEST_PYTHON is not set (scripts/test sets it)");
+        return;
+    };
+    let python = {
+        let p = std::path::PathBuf::from(python);
+        if p.is_relative() {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(p)
+        } else {
+            p
+        }
+    };
+    let kms = Kms::new("documented-pw");
+    with_two_wallets(&kms);
+    kms.run_with_stdin(
+        &["storemanagedwallet", "ETH", "--testnet"],
+        "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about\n",
+    )
+    .assert_ok();
+    let exported = kms.export();
+    let out = std::process::Command::new(python)
+        .arg(fixture("decrypt_v2.py"))
+        .arg(kms.wallet())
+        .env("TATUM_KMS_PASSWORD", "documented-pw")
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let decrypted: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(decrypted["manifestChecked"], true);
+    assert_eq!(decrypted["entries"], exported);
+    let order = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(order(&decrypted["entries"]), order(&exported), "map order");
+}
