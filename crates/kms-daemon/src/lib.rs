@@ -381,25 +381,34 @@ impl Daemon {
             self.broadcast(chain, &tx.id, &known.broadcast, errors, report);
             return;
         }
-        let view = if self.config.policy.is_some() || self.config.four_eye_secret.is_some() {
-            match decode::decode(chain, self.config.network, &tx) {
-                Ok(v) => {
-                    self.audit("decoded", &tx.id, chain, json!({"view": v}));
-                    Some(v)
-                }
-                Err(e) => {
-                    self.fail(
-                        chain,
-                        &tx.id,
-                        format!("Not signed: the KMS cannot tell what it would sign ({e})"),
-                        errors,
-                        report,
-                    );
-                    return;
-                }
+        // Every transaction is decoded, and the view goes to the audit log. With a policy or
+        // a four-eye secret ("know what you sign") one that cannot be decoded is refused;
+        // without them it is signed as the original would, with a warning.
+        let strict = self.config.policy.is_some() || self.config.four_eye_secret.is_some();
+        let view = match decode::decode(chain, self.config.network, &tx) {
+            Ok(v) => {
+                self.audit("decoded", &tx.id, chain, json!({"view": v}));
+                Some(v)
             }
-        } else {
-            None
+            Err(e) if strict => {
+                self.fail(
+                    chain,
+                    &tx.id,
+                    format!("Not signed: the KMS cannot tell what it would sign ({e})"),
+                    errors,
+                    report,
+                );
+                return;
+            }
+            Err(e) => {
+                self.log.warn(
+                    "undecoded",
+                    &format!("Transaction {} could not be decoded ({e}); signing it as the original KMS would. Set --policy to refuse such transactions.", tx.id),
+                    json!({"id": tx.id}),
+                );
+                self.audit("undecoded", &tx.id, chain, json!({"reason": e.to_string()}));
+                None
+            }
         };
         if let Some(view) = &view {
             if let Err(why) = self.policy_allows(chain, &tx.id, view, &wallet_ids) {
@@ -413,7 +422,9 @@ impl Daemon {
                 &format!("External url '{url}' is present, checking against it."),
                 json!({"id": tx.id}),
             );
-            let answer = self.four_eye_approves(&url, &tx.id, &raw, view.as_ref());
+            // Without the new settings the request stays the original's (no view in it).
+            let shown = if strict { view.as_ref() } else { None };
+            let answer = self.four_eye_approves(&url, &tx.id, &raw, shown);
             self.audit(
                 "foureye",
                 &tx.id,

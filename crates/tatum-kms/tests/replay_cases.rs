@@ -341,7 +341,7 @@ fn audit_log_records_decisions_and_verify_finds_tampering() {
                 .to_string()
         })
         .collect();
-    for e in ["fetched", "foureye", "signed", "broadcast"] {
+    for e in ["fetched", "decoded", "foureye", "signed", "broadcast"] {
         assert!(events.iter().any(|x| x == e), "{e} missing: {events:?}");
     }
     assert!(
