@@ -172,11 +172,20 @@ impl WalletStore {
         }
     }
 
+    /// Unlocks the v2 file and runs `f` on it; errors name the file.
+    fn with_v2<T>(
+        &self,
+        password: &SecretString,
+        f: impl FnOnce(&mut v2::Unlocked) -> Result<T, v2::V2Error>,
+    ) -> Result<T, StoreError> {
+        v2::unlock(&self.path, password.expose().as_bytes())
+            .and_then(|mut store| f(&mut store))
+            .map_err(|e| v2_error(&self.path, e))
+    }
+
     fn read_as(&self, format: Format, password: &SecretString) -> Result<Wallets, StoreError> {
         match format {
-            Format::V2 => v2::unlock(&self.path, password.expose().as_bytes())
-                .and_then(|mut store| store.read())
-                .map_err(|e| v2_error(&self.path, e)),
+            Format::V2 => self.with_v2(password, |store| store.read()),
             Format::Legacy => match self.read_text()? {
                 None => Err(StoreError::NotFound(self.path.clone())),
                 Some(text) => self.decode(&text, password),
@@ -194,9 +203,7 @@ impl WalletStore {
     ) -> Result<Option<WalletEntry>, StoreError> {
         match self.format()? {
             None => Err(StoreError::NotFound(self.path.clone())),
-            Some(Format::V2) => v2::unlock(&self.path, password.expose().as_bytes())
-                .and_then(|mut store| store.get(signature_id))
-                .map_err(|e| v2_error(&self.path, e)),
+            Some(Format::V2) => self.with_v2(password, |store| store.get(signature_id)),
             Some(Format::Legacy) => {
                 Ok(self.read_as(Format::Legacy, password)?.remove(signature_id))
             }
@@ -221,9 +228,7 @@ impl WalletStore {
                 Ok::<_, StoreError>(())
             });
         }
-        v2::unlock(&self.path, password.expose().as_bytes())
-            .and_then(|mut store| store.insert_first(entries))
-            .map_err(|e| v2_error(&self.path, e))
+        self.with_v2(password, |store| store.insert_first(entries))
     }
 
     /// Removes one wallet; `false`, with nothing written, when there is none with that id.
@@ -235,9 +240,7 @@ impl WalletStore {
         let _lock = self.lock()?;
         match self.format()? {
             None => Err(StoreError::NotFound(self.path.clone())),
-            Some(Format::V2) => v2::unlock(&self.path, password.expose().as_bytes())
-                .and_then(|mut store| store.remove(signature_id))
-                .map_err(|e| v2_error(&self.path, e)),
+            Some(Format::V2) => self.with_v2(password, |store| store.remove(signature_id)),
             Some(Format::Legacy) => {
                 /// Aborts the change (nothing written) when the id is absent.
                 enum Outcome {
@@ -330,9 +333,7 @@ impl WalletStore {
         match self.format()? {
             None => Err(StoreError::NotFound(self.path.clone())),
             Some(Format::V2) => {
-                v2::unlock(&self.path, old.expose().as_bytes())
-                    .and_then(|mut store| store.rewrap(new.expose().as_bytes(), self.kdf))
-                    .map_err(|e| v2_error(&self.path, e))?;
+                self.with_v2(old, |store| store.rewrap(new.expose().as_bytes(), self.kdf))?;
                 Ok(Format::V2)
             }
             Some(Format::Legacy) => {

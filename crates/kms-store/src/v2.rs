@@ -429,6 +429,30 @@ struct Row {
     network: String,
 }
 
+impl Row {
+    /// A stored row, opened with its own AAD and checked, with its hash for the manifest.
+    fn open(
+        key: &[u8; KEY_LEN],
+        tag_key: &[u8; KEY_LEN],
+        id: &str,
+        position: i64,
+        chain: String,
+        network: String,
+        sealed: Vec<u8>,
+    ) -> Result<Self, V2Error> {
+        let entry = open_row(key, id, &chain, &network, &sealed)?;
+        let tag = row_tag(tag_key, id, position, &chain, &network, &sealed);
+        Ok(Row {
+            position,
+            entry,
+            tag,
+            sealed,
+            chain,
+            network,
+        })
+    }
+}
+
 /// An opened, unlocked store: the connection, the data key and the manifest layout.
 pub(crate) struct Unlocked {
     conn: Connection,
@@ -548,24 +572,17 @@ fn read_rows(
     let mut found = Summary::EMPTY;
     while let Some(r) = rows.next()? {
         let id: String = r.get(0)?;
-        let position: i64 = r.get(1)?;
-        let chain: String = r.get(2)?;
-        let network: String = r.get(3)?;
-        let sealed: Vec<u8> = r.get(4)?;
-        let entry = open_row(key, &id, &chain, &network, &sealed)?;
-        let tag = row_tag(tag_key, &id, position, &chain, &network, &sealed);
-        found.add(&tag, position);
-        out.push((
-            id,
-            Row {
-                position,
-                entry,
-                tag,
-                sealed,
-                chain,
-                network,
-            },
-        ));
+        let row = Row::open(
+            key,
+            tag_key,
+            &id,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+        )?;
+        found.add(&row.tag, row.position);
+        out.push((id, row));
     }
     let mut seen = HashSet::with_capacity(out.len());
     if !out.iter().all(|(id, _)| seen.insert(id.as_str())) {
@@ -788,16 +805,7 @@ fn find_row(
     let Some((position, chain, network, sealed)) = row else {
         return Ok(None);
     };
-    let entry = open_row(key, id, &chain, &network, &sealed)?;
-    let tag = row_tag(tag_key, id, position, &chain, &network, &sealed);
-    Ok(Some(Row {
-        position,
-        entry,
-        tag,
-        sealed,
-        chain,
-        network,
-    }))
+    Row::open(key, tag_key, id, position, chain, network, sealed).map(Some)
 }
 
 /// Seals `entry` and inserts its row at `position`; returns the row's hash.
