@@ -26,6 +26,7 @@ use kms_core::PendingTransaction;
 use serde_json::{Map, Value};
 
 use crate::egld;
+use crate::js::{js_string, truthy};
 use crate::node::{Broadcast, Node};
 use crate::signing::SignError;
 
@@ -183,24 +184,6 @@ pub(crate) fn normalize_address(text: &str) -> Result<String, SignError> {
     let bytes: Vec<u8> = checked.byte_iter().collect();
     let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| bad())?;
     Ok(egld::encode_address(&key)?)
-}
-
-/// JavaScript truthiness of a property (`undefined`, `null`, `false`, `0`, `""` are falsy).
-fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Array(_)) | Some(Value::Object(_)) => true,
-    }
-}
-
-fn js_string(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// erdjs's `Number(value)` for nonce, gas price, gas limit and version, as a non-negative

@@ -28,11 +28,10 @@ use crate::node::{Broadcast, ExternalService, Node};
 use crate::signing::SignError;
 
 mod celo;
-pub(crate) mod js;
 mod rlp;
 mod vet;
 
-use js::{hex_bytes_padded, hex_to_number, is_not, js_string, truthy, web3_number, Uint};
+use crate::js::{hex_bytes_padded, hex_to_number, is_not, js_string, truthy, web3_number, Uint};
 use rlp::{encode_list, Item};
 
 /// Map of the transaction config; `serde_json` keeps the key order, as JavaScript does.
@@ -466,8 +465,8 @@ fn reject_typed(cfg: &Config) -> Result<(), SignError> {
 /// `@ethereumjs/util` `toBuffer` of an integer field web3 leaves unformatted (`gasLimit`).
 fn ethjs_int(v: &Value) -> Result<Uint, SignError> {
     match v {
-        Value::Number(n) => js::js_number_to_uint(n)
-            .filter(|u| u.to_u64().is_some_and(|x| x <= js::MAX_SAFE_INTEGER))
+        Value::Number(n) => crate::js::js_number_to_uint(n)
+            .filter(|u| u.to_u64().is_some_and(|x| x <= crate::js::MAX_SAFE_INTEGER))
             .ok_or_else(|| err(format!("invalid gasLimit: {n}"))),
         Value::String(s) => hex_bytes_padded(s)
             .map(|b| Uint::from_be_bytes(&b))
@@ -802,9 +801,9 @@ fn caver_format_call(m: &mut Config, default_from: Option<&str>) -> Result<(), S
     for key in ["gasPrice", "gas", "value", "nonce", "feeRatio"] {
         if let Some(v) = m.get(key) {
             if let Value::Number(n) = v {
-                if js::js_number_to_uint(n)
+                if crate::js::js_number_to_uint(n)
                     .and_then(|u| u.to_u64())
-                    .is_none_or(|u| u > js::MAX_SAFE_INTEGER)
+                    .is_none_or(|u| u > crate::js::MAX_SAFE_INTEGER)
                 {
                     return Err(err(format!(
                         "Number can only safely store up to 53 bits: Number type cannot handle big number. Please use hex string or BigNumber/BN. ({key} = {n})"

@@ -60,6 +60,7 @@ use kms_core::{Network, PendingTransaction};
 use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
 
+use crate::js::truthy;
 use crate::node::{Broadcast, ExternalService, Node, NodeError};
 use crate::signing::SignError;
 use templates::Addresses;
@@ -1139,7 +1140,7 @@ fn wait_until_sealed(node: &mut dyn Node, testnet: bool, tx_id: &str) -> Result<
             Ok(result) => {
                 seen = true;
                 let code = result.get("status_code");
-                if code.is_some_and(js_truthy) {
+                if code.is_some_and(|v| truthy(Some(v))) {
                     let message = result
                         .get("error_message")
                         .map(js_string)
@@ -1165,16 +1166,6 @@ fn wait_until_sealed(node: &mut dyn Node, testnet: bool, tx_id: &str) -> Result<
         }
         node.pause(POLL_MS);
         waited += POLL_MS;
-    }
-}
-
-fn js_truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(_) | Value::Object(_) => true,
     }
 }
 

@@ -23,6 +23,7 @@ pub mod flow;
 pub mod flow_tx;
 mod hash;
 mod hd;
+mod js;
 pub mod keys;
 pub mod mnemonic;
 pub mod node;

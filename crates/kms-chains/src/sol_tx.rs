@@ -41,6 +41,7 @@ use ed25519_dalek::{Signer as _, SigningKey, Verifier as _};
 use kms_core::PendingTransaction;
 use serde_json::{json, Value};
 
+use crate::js::truthy;
 use crate::node::{Broadcast, Node};
 use crate::signing::{SignError, TxWallet};
 use crate::sol;
@@ -609,14 +610,14 @@ fn confirm(tx_id: &str, node: &mut dyn Node) -> Result<(), SignError> {
                 json!([tx_id, {"commitment": "confirmed"}]),
             )
             .map_err(|e| unknown_outcome(e.into(), false))?;
-        if !last.is_null() && !js_truthy(last.pointer("/meta/err")) {
+        if !last.is_null() && !truthy(last.pointer("/meta/err")) {
             return Ok(());
         }
         if attempt < CONFIRM_ATTEMPTS {
             node.pause(u64::from(attempt) * 1000);
         }
     }
-    if let Some(err) = last.pointer("/meta/err").filter(|e| js_truthy(Some(e))) {
+    if let Some(err) = last.pointer("/meta/err").filter(|e| truthy(Some(e))) {
         return Err(unknown_outcome(
             SignError::new(format!(
                 "Transaction {tx_id} failed with error: {}",
@@ -628,16 +629,6 @@ fn confirm(tx_id: &str, node: &mut dyn Node) -> Result<(), SignError> {
     Err(SignError::after_submit(format!(
         "Transaction {tx_id} has not been confirmed yet. The transaction could still be accepted by the Solana network. We advise to manually check if the transaction has been dropped or accepted before you try to send the transaction again."
     )))
-}
-
-fn js_truthy(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Array(_)) | Some(Value::Object(_)) => true,
-    }
 }
 
 /// `${v}` in JavaScript: objects print as `[object Object]`, arrays join their items.

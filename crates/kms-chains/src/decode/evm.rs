@@ -7,7 +7,7 @@ use kms_core::{Chain, Network};
 use serde_json::{Map, Value};
 
 use super::{be_to_decimal, DecodedView, Kind, Recipient, Result, Token};
-use crate::evm_tx::js::web3_number;
+use crate::js::web3_number;
 
 const TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
 const TRANSFER_FROM: [u8; 4] = [0x23, 0xb8, 0x72, 0xdd];

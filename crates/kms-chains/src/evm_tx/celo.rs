@@ -12,10 +12,10 @@
 
 use serde_json::{json, Map, Value};
 
-use super::js::{js_number_to_uint, truthy, Uint, MAX_SAFE_INTEGER};
 use super::rlp::{encode_list, Item};
 use super::{err, rpc, Signer, CELO_RPC};
 use crate::hash::keccak256;
+use crate::js::{js_number_to_uint, truthy, Uint, MAX_SAFE_INTEGER};
 use crate::node::Node;
 use crate::signing::SignError;
 

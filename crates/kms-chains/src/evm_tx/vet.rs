@@ -29,9 +29,9 @@ use blake2::{Blake2b, Digest};
 use kms_core::Network;
 use serde_json::{json, Map, Value};
 
-use super::js::{js_parse_int, js_string, truthy, Uint, MAX_SAFE_INTEGER};
 use super::rlp::{encode_list, Item};
 use super::{err, web3_format_call, Signer};
+use crate::js::{js_parse_int, js_string, truthy, Uint, MAX_SAFE_INTEGER};
 use crate::node::{ExternalService, Node};
 use crate::signing::SignError;
 

@@ -1,4 +1,5 @@
-//! The JavaScript value rules the original's libraries apply to the pending transaction JSON:
+//! The JavaScript value rules the original's libraries apply to the pending transaction JSON
+//! (every chain family uses them):
 //! truthiness, web3's `numberToHex`, `parseInt`, and an unsigned big integer to hold the
 //! results. Keeping these rules in one place is what makes "a zero nonce counts as missing"
 //! and similar quirks come out the same as in the original.
