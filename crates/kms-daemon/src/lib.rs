@@ -464,16 +464,17 @@ impl Daemon {
                 return;
             }
         };
-        if self.journal.get(&tx.id).is_some()
-            && self.journal.signed_for(&tx.id, &tx_sha256).is_none()
-        {
-            self.log.warn("changed", &format!("Pending id {} was signed before with other content; signing this content as a new transaction.", tx.id), json!({"id": tx.id}));
-        }
-        if let Some(known) = self.journal.signed_for(&tx.id, &tx_sha256).cloned() {
-            drop(claim);
-            self.log.warn("rebroadcast", &format!("Transaction {} was just signed by another process; broadcasting its signed transaction.", tx.id), json!({"id": tx.id}));
-            self.broadcast(chain, &tx.id, &known.broadcast, errors, report);
-            return;
+        match self.journal.signed_for(&tx.id, &tx_sha256).cloned() {
+            Some(known) => {
+                drop(claim);
+                self.log.warn("rebroadcast", &format!("Transaction {} was just signed by another process; broadcasting its signed transaction.", tx.id), json!({"id": tx.id}));
+                self.broadcast(chain, &tx.id, &known.broadcast, errors, report);
+                return;
+            }
+            None if self.journal.get(&tx.id).is_some() => {
+                self.log.warn("changed", &format!("Pending id {} was signed before with other content; signing this content as a new transaction.", tx.id), json!({"id": tx.id}));
+            }
+            None => {}
         }
         // Under the lock the totals include what other daemons signed meanwhile: decide again.
         let mut spend = None;
